@@ -1,0 +1,90 @@
+// Command fargatekit plans, applies, audits and fixes Fargate-only Amazon EKS
+// clusters and their IAM wiring. Run `fargatekit help` for the commands.
+//
+// Exit codes: 0 success (no finding at or above --fail-on); 1 findings,
+// differences or a deny; 2 bad input or an operation that could not run.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/spf13/cobra"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+// exitError carries the process exit code of a command.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit status %d", e.code)
+	}
+	return e.err.Error()
+}
+
+func (e *exitError) Unwrap() error { return e.err }
+
+// newRootCmd builds the command tree. Tests execute it with their own args and
+// buffers.
+func newRootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "fargatekit",
+		Short:         "Build Fargate-only EKS clusters and keep their IAM wiring correct",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.AddCommand(newPolicyCmd(), newVersionCmd())
+	for _, f := range extraCommands {
+		root.AddCommand(f())
+	}
+	return root
+}
+
+// extraCommands lets files of this package register more commands.
+var extraCommands []func() *cobra.Command
+
+func newVersionCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the fargatekit version",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			_, err := fmt.Fprintf(cmd.OutOrStdout(), "fargatekit %s\n", version)
+			return err
+		},
+	}
+}
+
+// run executes the CLI and returns the exit code.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	root := newRootCmd()
+	root.SetArgs(args)
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.Execute()
+	if err == nil {
+		return 0
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.err != nil {
+			fmt.Fprintln(stderr, "fargatekit:", ee.err)
+		}
+		return ee.code
+	}
+	fmt.Fprintln(stderr, "fargatekit:", err)
+	return 2
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}

@@ -1,0 +1,39 @@
+// Package fargatekit builds Amazon EKS clusters that run only on AWS Fargate
+// and keeps their IAM wiring correct over time.
+//
+// A Fargate-only cluster takes a dozen IAM and Kubernetes steps, each easy to
+// get subtly wrong and each prone to drift. fargatekit expresses them as typed
+// Go values with validation and offers four operations over them: Plan (diff
+// live state against the spec and the documented requirements), Apply
+// (converge idempotently), Audit (findings with evidence) and Fix (apply the
+// findings' remedies). All four share one change type and one executor,
+// package plan.
+//
+// The packages, by step of a Fargate-only setup:
+//
+//   - iamtrust: the IAM policy documents every step hangs on. Parse
+//     (keeping the source), compare as IAM does, build the documented trust
+//     policies (cluster role, Fargate pod execution role with aws:SourceArn,
+//     IRSA), evaluate requests, lint.
+//   - eksfargate: the network (2 public and 2 private subnets across 2 AZs),
+//     the cluster role (AmazonEKSClusterPolicy), the cluster (version,
+//     endpoint access, secrets encryption with a customer KMS key, logging,
+//     authentication mode, service CIDR), the Fargate pod execution role
+//     (AmazonEKSFargatePodExecutionRolePolicy), Fargate profiles (private
+//     subnets, selectors, one CREATING or DELETING at a time), the vpc-cni,
+//     coredns and kube-proxy addons, CoreDNS moved onto Fargate, cluster
+//     access (aws-auth and access entries), kubeconfig and tokens.
+//   - irsa: the cluster's IAM OIDC provider, and an IAM role per service
+//     account whose trust allows exactly system:serviceaccount:NS:NAME with
+//     aud sts.amazonaws.com, plus the eks.amazonaws.com/role-arn annotation;
+//     the vpc-cni role.
+//   - audit: the requirement catalogue as checks over an observed snapshot,
+//     reports (text, JSON, SARIF) and fixes.
+//   - plan: the Change type, plan rendering, and the executor.
+//   - envtest: a local AWS (moto behind fargatekit's emulating, fault-injecting
+//     proxy) and a real kube-apiserver, for tests of code that embeds
+//     fargatekit.
+//
+// The command fargatekit (cmd/fargatekit) wraps these for periodic jobs, and
+// examples/ holds runnable reference setups.
+package fargatekit
