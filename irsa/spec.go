@@ -66,3 +66,26 @@ type ServiceAccountRole struct {
 func (r ServiceAccountRole) ServiceAccounts() []ServiceAccountRef {
 	return append([]ServiceAccountRef{{Namespace: r.Namespace, Name: r.Name}}, r.AlsoServiceAccounts...)
 }
+
+// EffectiveRoleName returns RoleName, or DefaultRoleName(cluster, Namespace,
+// Name) when RoleName is empty.
+func (r ServiceAccountRole) EffectiveRoleName(cluster string) string {
+	if r.RoleName != "" {
+		return r.RoleName
+	}
+	return DefaultRoleName(cluster, r.Namespace, r.Name)
+}
+
+// EffectiveRolePath returns RolePath, or "/" when it is empty.
+func (r ServiceAccountRole) EffectiveRolePath() string {
+	if r.RolePath == "" {
+		return "/"
+	}
+	return r.RolePath
+}
+
+// RoleARN returns the ARN the role has (or will have) in the cluster's
+// account: "arn:PARTITION:iam::ACCOUNT:role/PATH/NAME".
+func (r ServiceAccountRole) RoleARN(c Cluster) string {
+	return "arn:" + c.partition() + ":iam::" + c.AccountID + ":role" + r.EffectiveRolePath() + r.EffectiveRoleName(c.Name)
+}

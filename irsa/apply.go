@@ -1,0 +1,526 @@
+package irsa
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/eks"
+	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"go.uber.org/zap"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/retry"
+
+	"github.com/fargatekit/fargatekit/iamtrust"
+	"github.com/fargatekit/fargatekit/plan"
+)
+
+// executor builds the Run functions of the changes. It is the only code of
+// the package that writes.
+type executor struct {
+	c       Clients
+	o       Options
+	cluster Cluster
+}
+
+type runFunc = func(ctx context.Context, report plan.Reporter) error
+
+func iamTagList(m map[string]string) []iamtypes.Tag {
+	var out []iamtypes.Tag
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		out = append(out, iamtypes.Tag{Key: aws.String(k), Value: aws.String(m[k])})
+	}
+	return out
+}
+
+func isIAM[T error](err error) bool {
+	var t T
+	return errors.As(err, &t)
+}
+
+func (x *executor) createProvider(thumbprints []string, tags map[string]string) runFunc {
+	return func(ctx context.Context, _ plan.Reporter) error {
+		_, err := x.c.IAM.CreateOpenIDConnectProvider(ctx, &iam.CreateOpenIDConnectProviderInput{
+			Url:            aws.String(x.cluster.IssuerURL),
+			ClientIDList:   []string{iamtrust.STSAudience},
+			ThumbprintList: thumbprints,
+			Tags:           iamTagList(tags),
+		})
+		if isIAM[*iamtypes.EntityAlreadyExistsException](err) {
+			// Created since the plan was made (a resumed apply): plan again
+			// checks its client IDs.
+			x.o.Logger.Info("irsa: OIDC provider exists already", zap.String("issuer", x.cluster.IssuerURL))
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("create OIDC provider for %s: %w", x.cluster.IssuerURL, err)
+		}
+		return nil
+	}
+}
+
+func (x *executor) replaceProvider(thumbprints []string, tags map[string]string) runFunc {
+	create := x.createProvider(thumbprints, tags)
+	return func(ctx context.Context, report plan.Reporter) error {
+		_, err := x.c.IAM.DeleteOpenIDConnectProvider(ctx, &iam.DeleteOpenIDConnectProviderInput{OpenIDConnectProviderArn: aws.String(x.cluster.ProviderARN())})
+		if err != nil && !isIAM[*iamtypes.NoSuchEntityException](err) {
+			return fmt.Errorf("delete OIDC provider %s: %w", x.cluster.ProviderARN(), err)
+		}
+		return create(ctx, report)
+	}
+}
+
+func (x *executor) updateProvider(addClientID bool, thumbprints []string, tags map[string]string) runFunc {
+	return func(ctx context.Context, _ plan.Reporter) error {
+		arn := aws.String(x.cluster.ProviderARN())
+		if addClientID {
+			// Idempotent in IAM: adding a client ID the provider has is no error.
+			if _, err := x.c.IAM.AddClientIDToOpenIDConnectProvider(ctx, &iam.AddClientIDToOpenIDConnectProviderInput{
+				OpenIDConnectProviderArn: arn, ClientID: aws.String(iamtrust.STSAudience),
+			}); err != nil {
+				return fmt.Errorf("add client ID %s to OIDC provider %s: %w", iamtrust.STSAudience, *arn, err)
+			}
+		}
+		if len(thumbprints) > 0 {
+			if _, err := x.c.IAM.UpdateOpenIDConnectProviderThumbprint(ctx, &iam.UpdateOpenIDConnectProviderThumbprintInput{
+				OpenIDConnectProviderArn: arn, ThumbprintList: thumbprints,
+			}); err != nil {
+				return fmt.Errorf("set thumbprints of OIDC provider %s: %w", *arn, err)
+			}
+		}
+		if len(tags) > 0 {
+			if _, err := x.c.IAM.TagOpenIDConnectProvider(ctx, &iam.TagOpenIDConnectProviderInput{
+				OpenIDConnectProviderArn: arn, Tags: iamTagList(tags),
+			}); err != nil {
+				return fmt.Errorf("tag OIDC provider %s: %w", *arn, err)
+			}
+		}
+		return nil
+	}
+}
+
+func (x *executor) createRole(r *desiredRole) runFunc {
+	return func(ctx context.Context, report plan.Reporter) error {
+		in := &iam.CreateRoleInput{
+			RoleName:                 aws.String(r.name),
+			Path:                     aws.String(r.path),
+			AssumeRolePolicyDocument: aws.String(r.trust.String()),
+			Description:              aws.String(truncate("IRSA role for "+refList(r.spec.ServiceAccounts())+" of EKS cluster "+x.cluster.Name+" (fargatekit)", 1000)),
+			Tags:                     iamTagList(r.tags),
+		}
+		if r.spec.PermissionsBoundary != "" {
+			in.PermissionsBoundary = aws.String(r.spec.PermissionsBoundary)
+		}
+		_, err := x.c.IAM.CreateRole(ctx, in)
+		if isIAM[*iamtypes.EntityAlreadyExistsException](err) {
+			// Created since the plan was made (a resumed apply): converge it.
+			return x.updateRole(r.name, r.trust, r.tags, r.spec.PermissionsBoundary)(ctx, report)
+		}
+		if err != nil {
+			return fmt.Errorf("create role %s: %w", r.name, err)
+		}
+		return nil
+	}
+}
+
+func (x *executor) updateRole(name string, trust *iamtrust.Document, tags map[string]string, boundary string) runFunc {
+	return func(ctx context.Context, _ plan.Reporter) error {
+		if trust != nil {
+			if _, err := x.c.IAM.UpdateAssumeRolePolicy(ctx, &iam.UpdateAssumeRolePolicyInput{
+				RoleName: aws.String(name), PolicyDocument: aws.String(trust.String()),
+			}); err != nil {
+				return fmt.Errorf("update trust policy of role %s: %w", name, err)
+			}
+		}
+		if len(tags) > 0 {
+			if _, err := x.c.IAM.TagRole(ctx, &iam.TagRoleInput{RoleName: aws.String(name), Tags: iamTagList(tags)}); err != nil {
+				return fmt.Errorf("tag role %s: %w", name, err)
+			}
+		}
+		if boundary != "" {
+			if _, err := x.c.IAM.PutRolePermissionsBoundary(ctx, &iam.PutRolePermissionsBoundaryInput{
+				RoleName: aws.String(name), PermissionsBoundary: aws.String(boundary),
+			}); err != nil {
+				return fmt.Errorf("set permissions boundary of role %s: %w", name, err)
+			}
+		}
+		return nil
+	}
+}
+
+func (x *executor) attach(role, policy string) runFunc {
+	return func(ctx context.Context, _ plan.Reporter) error {
+		if _, err := x.c.IAM.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: aws.String(role), PolicyArn: aws.String(policy)}); err != nil {
+			return fmt.Errorf("attach %s to role %s: %w", policy, role, err)
+		}
+		return nil
+	}
+}
+
+func (x *executor) detach(role, policy string) runFunc {
+	return func(ctx context.Context, _ plan.Reporter) error {
+		_, err := x.c.IAM.DetachRolePolicy(ctx, &iam.DetachRolePolicyInput{RoleName: aws.String(role), PolicyArn: aws.String(policy)})
+		if err != nil && !isIAM[*iamtypes.NoSuchEntityException](err) {
+			return fmt.Errorf("detach %s from role %s: %w", policy, role, err)
+		}
+		return nil
+	}
+}
+
+func (x *executor) putInline(role, name string, doc *iamtrust.Document) runFunc {
+	return func(ctx context.Context, _ plan.Reporter) error {
+		if _, err := x.c.IAM.PutRolePolicy(ctx, &iam.PutRolePolicyInput{
+			RoleName: aws.String(role), PolicyName: aws.String(name), PolicyDocument: aws.String(doc.String()),
+		}); err != nil {
+			return fmt.Errorf("put inline policy %s of role %s: %w", name, role, err)
+		}
+		return nil
+	}
+}
+
+func (x *executor) createPolicy(p *desiredPolicy) runFunc {
+	return func(ctx context.Context, report plan.Reporter) error {
+		_, err := x.c.IAM.CreatePolicy(ctx, &iam.CreatePolicyInput{
+			PolicyName:     aws.String(p.name),
+			PolicyDocument: aws.String(p.doc.String()),
+			Description:    aws.String("Amazon VPC CNI on IPv6 for EKS cluster " + x.cluster.Name + " (fargatekit)"),
+			Tags:           iamTagList(p.tags),
+		})
+		if isIAM[*iamtypes.EntityAlreadyExistsException](err) {
+			return x.updatePolicy(p)(ctx, report)
+		}
+		if err != nil {
+			return fmt.Errorf("create policy %s: %w", p.name, err)
+		}
+		return nil
+	}
+}
+
+// maxPolicyVersions is IAM's limit of versions per managed policy.
+const maxPolicyVersions = 5
+
+func (x *executor) updatePolicy(p *desiredPolicy) runFunc {
+	return func(ctx context.Context, _ plan.Reporter) error {
+		out, err := x.c.IAM.ListPolicyVersions(ctx, &iam.ListPolicyVersionsInput{PolicyArn: aws.String(p.arn)})
+		if err != nil {
+			return fmt.Errorf("list versions of policy %s: %w", p.arn, err)
+		}
+		if len(out.Versions) >= maxPolicyVersions {
+			// Make room: delete the oldest version that is not the default.
+			var oldest *iamtypes.PolicyVersion
+			for i, v := range out.Versions {
+				if v.IsDefaultVersion || v.CreateDate == nil {
+					continue
+				}
+				if oldest == nil || v.CreateDate.Before(*oldest.CreateDate) {
+					oldest = &out.Versions[i]
+				}
+			}
+			if oldest != nil {
+				if _, err := x.c.IAM.DeletePolicyVersion(ctx, &iam.DeletePolicyVersionInput{PolicyArn: aws.String(p.arn), VersionId: oldest.VersionId}); err != nil {
+					return fmt.Errorf("delete version %s of policy %s: %w", aws.ToString(oldest.VersionId), p.arn, err)
+				}
+			}
+		}
+		if _, err := x.c.IAM.CreatePolicyVersion(ctx, &iam.CreatePolicyVersionInput{
+			PolicyArn: aws.String(p.arn), PolicyDocument: aws.String(p.doc.String()), SetAsDefault: true,
+		}); err != nil {
+			return fmt.Errorf("add a version to policy %s: %w", p.arn, err)
+		}
+		return nil
+	}
+}
+
+// ErrChangedSincePlan is returned (wrapped) by a change whose resource
+// another writer changed between Plan and Apply in a way the plan did not
+// allow for. Plan again.
+var ErrChangedSincePlan = errors.New("changed since the plan was made; plan again")
+
+// applyServiceAccount creates the ServiceAccount, or merge-patches its
+// annotations and labels. The annotation is checked again against what the
+// plan saw, and the patch carries the resourceVersion read, so that a
+// concurrent writer is never overwritten silently: on a conflict the
+// ServiceAccount is read and checked again (retry.RetryOnConflict).
+//
+// full holds every annotation the spec wants (for a create), ann those to
+// set on an existing ServiceAccount.
+func (x *executor) applyServiceAccount(ref ServiceAccountRef, full, ann, labels map[string]string, planned string, override bool) runFunc {
+	return func(ctx context.Context, _ plan.Reporter) error {
+		sas := x.c.Kube.CoreV1().ServiceAccounts(ref.Namespace)
+		want := ann[AnnotationRoleARN]
+		err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+			sa, err := sas.Get(ctx, ref.Name, metav1.GetOptions{})
+			if apierrors.IsNotFound(err) {
+				_, err = sas.Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{
+					Name: ref.Name, Namespace: ref.Namespace, Annotations: full,
+					Labels: map[string]string{LabelManagedBy: ManagedBy},
+				}}, metav1.CreateOptions{})
+				if apierrors.IsAlreadyExists(err) {
+					// Created concurrently: read it and check it again.
+					return apierrors.NewConflict(schema.GroupResource{Resource: "serviceaccounts"}, ref.Name, err)
+				}
+				return err
+			}
+			if err != nil {
+				return err
+			}
+			if cur := sa.Annotations[AnnotationRoleARN]; want != "" && cur != "" && cur != want && cur != planned {
+				return fmt.Errorf("annotation %s is now %s (the plan saw %q): %w", AnnotationRoleARN, cur, planned, ErrChangedSincePlan)
+			} else if want != "" && cur != "" && cur != want && !override {
+				return fmt.Errorf("annotation %s is %s: %w", AnnotationRoleARN, cur, ErrChangedSincePlan)
+			}
+			setLabels := map[string]string{}
+			for k, v := range labels {
+				if _, ok := sa.Labels[k]; !ok || k != LabelManagedBy {
+					setLabels[k] = v
+				}
+			}
+			meta := map[string]any{"resourceVersion": sa.ResourceVersion}
+			if len(ann) > 0 {
+				meta["annotations"] = ann
+			}
+			if len(setLabels) > 0 {
+				meta["labels"] = setLabels
+			}
+			patch, err := json.Marshal(map[string]any{"metadata": meta})
+			if err != nil {
+				return err
+			}
+			_, err = sas.Patch(ctx, ref.Name, types.MergePatchType, patch, metav1.PatchOptions{FieldManager: ManagedBy})
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("ServiceAccount %s: %w", ref, err)
+		}
+		return nil
+	}
+}
+
+// restart restarts a workload's rollout the way kubectl rollout restart
+// does: a new pod-template annotation kubectl.kubernetes.io/restartedAt.
+func (x *executor) restart(w Workload) runFunc {
+	return func(ctx context.Context, _ plan.Reporter) error {
+		patch, err := json.Marshal(map[string]any{"spec": map[string]any{"template": map[string]any{"metadata": map[string]any{
+			"annotations": map[string]string{AnnotationRestartedAt: x.o.Now().UTC().Format(time.RFC3339)},
+		}}}})
+		if err != nil {
+			return err
+		}
+		apps := x.c.Kube.AppsV1()
+		opts := metav1.PatchOptions{FieldManager: ManagedBy}
+		switch w.Kind {
+		case "Deployment":
+			_, err = apps.Deployments(w.Namespace).Patch(ctx, w.Name, types.StrategicMergePatchType, patch, opts)
+		case "StatefulSet":
+			_, err = apps.StatefulSets(w.Namespace).Patch(ctx, w.Name, types.StrategicMergePatchType, patch, opts)
+		case "DaemonSet":
+			_, err = apps.DaemonSets(w.Namespace).Patch(ctx, w.Name, types.StrategicMergePatchType, patch, opts)
+		default:
+			return fmt.Errorf("restart %s/%s: unknown kind %s", w.Namespace, w.Name, w.Kind)
+		}
+		if apierrors.IsNotFound(err) {
+			x.o.Logger.Info("irsa: workload to restart is gone", zap.String("kind", w.Kind), zap.String("namespace", w.Namespace), zap.String("name", w.Name))
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("restart %s %s/%s: %w", w.Kind, w.Namespace, w.Name, err)
+		}
+		return nil
+	}
+}
+
+// addonRetries bounds the retries of an add-on call that EKS refuses while
+// a new role propagates through IAM or while another update runs.
+const addonRetries = 12
+
+// setAddonRole sets the add-on's serviceAccountRoleArn with UpdateAddon (or,
+// with recreate, by deleting the add-on, keeping its Kubernetes objects, and
+// creating it again), then waits for the add-on to be ACTIVE.
+func (x *executor) setAddonRole(name, roleARN string, observed Addon, recreate bool) runFunc {
+	return func(ctx context.Context, report plan.Reporter) error {
+		ctx, cancel := context.WithTimeout(ctx, x.o.AddonTimeout)
+		defer cancel()
+		cluster := aws.String(x.cluster.Name)
+		if recreate {
+			if err := x.recreateAddon(ctx, name, roleARN, observed, report); err != nil {
+				return err
+			}
+		} else {
+			var out *eks.UpdateAddonOutput
+			err := x.retryAddon(ctx, func() error {
+				var err error
+				out, err = x.c.EKS.UpdateAddon(ctx, &eks.UpdateAddonInput{
+					ClusterName: cluster, AddonName: aws.String(name),
+					ServiceAccountRoleArn: aws.String(roleARN),
+					ResolveConflicts:      ekstypes.ResolveConflictsPreserve,
+				})
+				return err
+			})
+			if err != nil {
+				return fmt.Errorf("update add-on %s: %w", name, err)
+			}
+			if out.Update != nil && out.Update.Id != nil {
+				if err := x.waitUpdate(ctx, name, aws.ToString(out.Update.Id), report); err != nil {
+					return err
+				}
+			}
+		}
+		return x.waitAddonActive(ctx, name, report)
+	}
+}
+
+// retryAddon calls f until it succeeds, retrying the errors EKS gives while
+// a new role propagates (InvalidParameterException) or another operation
+// on the add-on runs (ResourceInUseException), at most addonRetries times.
+func (x *executor) retryAddon(ctx context.Context, f func() error) error {
+	for attempt := 1; ; attempt++ {
+		err := f()
+		var inval *ekstypes.InvalidParameterException
+		var inUse *ekstypes.ResourceInUseException
+		if err == nil || attempt >= addonRetries || !(errors.As(err, &inval) || errors.As(err, &inUse)) {
+			return err
+		}
+		x.o.Logger.Info("irsa: add-on call refused, retrying", zap.Int("attempt", attempt), zap.Error(err))
+		if err := sleep(ctx, x.o.PollInterval); err != nil {
+			return err
+		}
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// waitUpdate polls DescribeUpdate until the update is Successful, and stops
+// at once when it Failed or was Cancelled.
+func (x *executor) waitUpdate(ctx context.Context, name, id string, report plan.Reporter) error {
+	for {
+		out, err := x.c.EKS.DescribeUpdate(ctx, &eks.DescribeUpdateInput{
+			Name: aws.String(x.cluster.Name), AddonName: aws.String(name), UpdateId: aws.String(id),
+		})
+		if err != nil {
+			return fmt.Errorf("follow update %s of add-on %s: %w", id, name, err)
+		}
+		if out.Update == nil {
+			return fmt.Errorf("follow update %s of add-on %s: empty answer", id, name)
+		}
+		report("update " + string(out.Update.Status))
+		switch out.Update.Status {
+		case ekstypes.UpdateStatusSuccessful:
+			return nil
+		case ekstypes.UpdateStatusFailed, ekstypes.UpdateStatusCancelled:
+			var msgs []string
+			for _, e := range out.Update.Errors {
+				msgs = append(msgs, string(e.ErrorCode)+": "+aws.ToString(e.ErrorMessage))
+			}
+			return fmt.Errorf("update %s of add-on %s %s: %s", id, name, out.Update.Status, strings.Join(msgs, "; "))
+		}
+		if err := sleep(ctx, x.o.PollInterval); err != nil {
+			return fmt.Errorf("update %s of add-on %s: %w", id, name, err)
+		}
+	}
+}
+
+// waitAddonActive waits, with the SDK's waiter, for the add-on to be ACTIVE,
+// and stops at once on a failed or degraded state.
+func (x *executor) waitAddonActive(ctx context.Context, name string, report plan.Reporter) error {
+	w := eks.NewAddonActiveWaiter(x.c.EKS, func(o *eks.AddonActiveWaiterOptions) {
+		o.MinDelay, o.MaxDelay = x.o.PollInterval, 6*x.o.PollInterval
+		o.Retryable = func(ctx context.Context, _ *eks.DescribeAddonInput, out *eks.DescribeAddonOutput, err error) (bool, error) {
+			if err != nil {
+				return false, err
+			}
+			if out.Addon == nil {
+				return false, errors.New("empty answer")
+			}
+			report(string(out.Addon.Status))
+			switch out.Addon.Status {
+			case ekstypes.AddonStatusActive:
+				return false, nil
+			case ekstypes.AddonStatusCreateFailed, ekstypes.AddonStatusUpdateFailed, ekstypes.AddonStatusDeleteFailed, ekstypes.AddonStatusDegraded:
+				var msgs []string
+				if out.Addon.Health != nil {
+					for _, is := range out.Addon.Health.Issues {
+						msgs = append(msgs, string(is.Code)+": "+aws.ToString(is.Message))
+					}
+				}
+				return false, fmt.Errorf("add-on is %s: %s", out.Addon.Status, strings.Join(msgs, "; "))
+			}
+			return true, nil
+		}
+	})
+	remaining := x.o.AddonTimeout
+	if dl, ok := ctx.Deadline(); ok {
+		remaining = time.Until(dl)
+	}
+	if err := w.Wait(ctx, &eks.DescribeAddonInput{ClusterName: aws.String(x.cluster.Name), AddonName: aws.String(name)}, remaining); err != nil {
+		return fmt.Errorf("wait for add-on %s to be ACTIVE: %w", name, err)
+	}
+	return nil
+}
+
+// recreateAddon deletes the add-on, keeping its Kubernetes objects
+// (preserve), waits until it is gone, and creates it again with the same
+// version and configuration and the new role.
+func (x *executor) recreateAddon(ctx context.Context, name, roleARN string, observed Addon, report plan.Reporter) error {
+	cluster := aws.String(x.cluster.Name)
+	report("DELETING")
+	if _, err := x.c.EKS.DeleteAddon(ctx, &eks.DeleteAddonInput{ClusterName: cluster, AddonName: aws.String(name), Preserve: true}); err != nil {
+		var nf *ekstypes.ResourceNotFoundException
+		if !errors.As(err, &nf) {
+			return fmt.Errorf("delete add-on %s: %w", name, err)
+		}
+	}
+	remaining := x.o.AddonTimeout
+	if dl, ok := ctx.Deadline(); ok {
+		remaining = time.Until(dl)
+	}
+	dw := eks.NewAddonDeletedWaiter(x.c.EKS, func(o *eks.AddonDeletedWaiterOptions) {
+		o.MinDelay, o.MaxDelay = x.o.PollInterval, 6*x.o.PollInterval
+	})
+	if err := dw.Wait(ctx, &eks.DescribeAddonInput{ClusterName: cluster, AddonName: aws.String(name)}, remaining); err != nil {
+		return fmt.Errorf("wait for add-on %s to be deleted: %w", name, err)
+	}
+	report("CREATING")
+	in := &eks.CreateAddonInput{
+		ClusterName: cluster, AddonName: aws.String(name),
+		ServiceAccountRoleArn: aws.String(roleARN),
+		ResolveConflicts:      ekstypes.ResolveConflictsOverwrite,
+	}
+	if observed.Version != "" {
+		in.AddonVersion = aws.String(observed.Version)
+	}
+	if observed.ConfigurationValues != "" {
+		in.ConfigurationValues = aws.String(observed.ConfigurationValues)
+	}
+	if err := x.retryAddon(ctx, func() error { _, err := x.c.EKS.CreateAddon(ctx, in); return err }); err != nil {
+		return fmt.Errorf("create add-on %s: %w", name, err)
+	}
+	return nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}
