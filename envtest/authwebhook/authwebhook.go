@@ -49,6 +49,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -87,8 +88,8 @@ type Options struct {
 	// the replay, and the cluster whose access entries are read. Required.
 	ClusterID string
 	// AllowedHosts are the hosts (host or host:port) token URLs may point
-	// at, for example the envtest proxy's. Default: the regional and
-	// global STS hosts of the aws, aws-cn and aws-us-gov partitions.
+	// at, for example the envtest proxy's. Default: the global and
+	// regional STS hosts (sts[.REGION].amazonaws.com[.cn]).
 	AllowedHosts []string
 	// AllowHTTP accepts http:// token URLs (the envtest proxy speaks plain
 	// HTTP). Real STS URLs are https.
@@ -173,9 +174,6 @@ func Start(opts ...func(*Options)) (*Server, error) {
 	if o.CredentialHeader == nil {
 		t := true
 		o.CredentialHeader = &t
-	}
-	if len(o.AllowedHosts) == 0 {
-		o.AllowedHosts = defaultSTSHosts()
 	}
 	certPEM, keyPEM, err := selfSigned()
 	if err != nil {
@@ -413,6 +411,9 @@ func (s *Server) verify(ctx context.Context, token string) (*identity, error) {
 }
 
 func (s *Server) hostAllowed(host string) bool {
+	if len(s.o.AllowedHosts) == 0 {
+		return stsHostRE.MatchString(strings.ToLower(host))
+	}
 	for _, h := range s.o.AllowedHosts {
 		if strings.EqualFold(h, host) {
 			return true
@@ -421,21 +422,9 @@ func (s *Server) hostAllowed(host string) bool {
 	return false
 }
 
-// defaultSTSHosts are the STS hosts of the commercial, China and GovCloud
-// regions.
-func defaultSTSHosts() []string {
-	regions := []string{"us-east-1", "us-east-2", "us-west-1", "us-west-2", "af-south-1", "ap-east-1", "ap-south-1",
-		"ap-south-2", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-southeast-1", "ap-southeast-2",
-		"ap-southeast-3", "ap-southeast-4", "ca-central-1", "ca-west-1", "eu-central-1", "eu-central-2", "eu-west-1",
-		"eu-west-2", "eu-west-3", "eu-north-1", "eu-south-1", "eu-south-2", "il-central-1", "me-central-1",
-		"me-south-1", "sa-east-1"}
-	hosts := []string{"sts.amazonaws.com"}
-	for _, r := range regions {
-		hosts = append(hosts, "sts."+r+".amazonaws.com")
-	}
-	return append(hosts, "sts.cn-north-1.amazonaws.com.cn", "sts.cn-northwest-1.amazonaws.com.cn",
-		"sts.us-gov-east-1.amazonaws.com", "sts.us-gov-west-1.amazonaws.com")
-}
+// stsHostRE matches the global and regional STS hosts of the aws, aws-cn
+// and aws-us-gov partitions.
+var stsHostRE = regexp.MustCompile(`^sts(\.[a-z]{2}(-gov)?-[a-z]+-[0-9])?\.amazonaws\.com(\.cn)?$`)
 
 // parseCallerIdentity reads STS's answer, JSON (Accept: application/json)
 // or the query protocol's XML.

@@ -1,0 +1,917 @@
+package eksfargate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/eks"
+	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
+	"go.uber.org/zap"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/fargatekit/fargatekit/plan"
+)
+
+// Access entry types (EKS).
+const (
+	AccessEntryStandard     = "STANDARD"
+	AccessEntryFargateLinux = "FARGATE_LINUX"
+	AccessEntryEC2Linux     = "EC2_LINUX"
+	AccessEntryEC2Windows   = "EC2_WINDOWS"
+)
+
+// AccessEntryLister lists the access entries of a cluster.
+type AccessEntryLister interface {
+	ListAccessEntries(ctx context.Context, in *eks.ListAccessEntriesInput, optFns ...func(*eks.Options)) (*eks.ListAccessEntriesOutput, error)
+}
+
+// AccessEntryDescriber reads one access entry.
+type AccessEntryDescriber interface {
+	DescribeAccessEntry(ctx context.Context, in *eks.DescribeAccessEntryInput, optFns ...func(*eks.Options)) (*eks.DescribeAccessEntryOutput, error)
+}
+
+// AccessEntryCreator creates an access entry.
+type AccessEntryCreator interface {
+	CreateAccessEntry(ctx context.Context, in *eks.CreateAccessEntryInput, optFns ...func(*eks.Options)) (*eks.CreateAccessEntryOutput, error)
+}
+
+// AccessEntryUpdater updates an access entry's username and groups.
+type AccessEntryUpdater interface {
+	UpdateAccessEntry(ctx context.Context, in *eks.UpdateAccessEntryInput, optFns ...func(*eks.Options)) (*eks.UpdateAccessEntryOutput, error)
+}
+
+// AccessEntryDeleter deletes an access entry.
+type AccessEntryDeleter interface {
+	DeleteAccessEntry(ctx context.Context, in *eks.DeleteAccessEntryInput, optFns ...func(*eks.Options)) (*eks.DeleteAccessEntryOutput, error)
+}
+
+// AccessPolicyLister lists the access policies associated with an entry.
+type AccessPolicyLister interface {
+	ListAssociatedAccessPolicies(ctx context.Context, in *eks.ListAssociatedAccessPoliciesInput, optFns ...func(*eks.Options)) (*eks.ListAssociatedAccessPoliciesOutput, error)
+}
+
+// AccessPolicyAssociator associates an access policy (or changes its scope).
+type AccessPolicyAssociator interface {
+	AssociateAccessPolicy(ctx context.Context, in *eks.AssociateAccessPolicyInput, optFns ...func(*eks.Options)) (*eks.AssociateAccessPolicyOutput, error)
+}
+
+// AccessPolicyDisassociator removes an access policy from an entry.
+type AccessPolicyDisassociator interface {
+	DisassociateAccessPolicy(ctx context.Context, in *eks.DisassociateAccessPolicyInput, optFns ...func(*eks.Options)) (*eks.DisassociateAccessPolicyOutput, error)
+}
+
+// AccessEntryClient is what PlanAccess needs of EKS.
+type AccessEntryClient interface {
+	AccessEntryLister
+	AccessEntryDescriber
+	AccessEntryCreator
+	AccessEntryUpdater
+	AccessEntryDeleter
+	AccessPolicyLister
+	AccessPolicyAssociator
+	AccessPolicyDisassociator
+}
+
+var _ AccessEntryClient = (*eks.Client)(nil)
+
+// AccessClients are the clients PlanAccess uses. EKS is needed when the
+// cluster uses access entries, Kube when it uses aws-auth or migrates from it.
+type AccessClients struct {
+	// EKS reads and writes access entries.
+	EKS AccessEntryClient
+	// Kube reads and writes aws-auth.
+	Kube kubernetes.Interface
+	// KubeFor builds the Kubernetes client when Kube is nil, for a cluster
+	// that exists only once earlier changes ran.
+	KubeFor func(ctx context.Context) (kubernetes.Interface, error)
+	// Logger; nil means zap.NewNop().
+	Logger *zap.Logger
+}
+
+func (c AccessClients) kube(ctx context.Context) (kubernetes.Interface, error) {
+	if c.Kube != nil {
+		return c.Kube, nil
+	}
+	if c.KubeFor != nil {
+		k, err := c.KubeFor(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("access: Kubernetes client: %w", err)
+		}
+		return k, nil
+	}
+	return nil, errors.New("access: no Kubernetes client (AccessClients.Kube)")
+}
+
+// accessReservedUsernamePrefixes can't start an access entry's username.
+var accessReservedUsernamePrefixes = []string{"system:", "eks:", "aws:", "amazon:", "iam:"}
+
+// accessTargetMode is the authentication mode the cluster will have after
+// apply: the spec's (default API), but never before the live one, because
+// the mode only moves forward.
+func accessTargetMode(spec *Spec, live string) string {
+	want := spec.Cluster.AuthenticationMode
+	if want == "" {
+		want = DefaultAuthenticationMode
+	}
+	if accessModeRank(live) > accessModeRank(want) {
+		return live
+	}
+	return want
+}
+
+func accessModeRank(m string) int {
+	switch m {
+	case AuthModeConfigMap:
+		return 1
+	case AuthModeAPIAndConfigMap:
+		return 2
+	case AuthModeAPI:
+		return 3
+	}
+	return 0
+}
+
+func accessUsesConfigMap(mode string) bool {
+	return mode == AuthModeConfigMap || mode == AuthModeAPIAndConfigMap
+}
+
+func accessUsesEntries(mode string) bool {
+	return mode == AuthModeAPI || mode == AuthModeAPIAndConfigMap
+}
+
+// ValidateAccess checks spec.Access against what aws-auth and access entries
+// accept, for the spec's authentication mode (default API), and returns
+// every problem. A mapping to system:masters or to the cluster-admin access
+// policy needs AllowClusterAdmin. It is pure.
+func ValidateAccess(spec *Spec) []Problem {
+	var probs []Problem
+	add := func(path, rule, fix string) {
+		probs = append(probs, Problem{Path: "spec." + path, Rule: rule, Fix: fix})
+	}
+	mode := spec.Cluster.AuthenticationMode
+	if mode == "" {
+		mode = DefaultAuthenticationMode
+	}
+	entries := accessUsesEntries(mode)
+	podRole := ""
+	if p, err := ParsePrincipalARN(spec.PodExecutionRole.ARN); err == nil {
+		podRole = awsAuthKey(p.String())
+	}
+	if spec.Access.MigrateToAccessEntries && !entries {
+		add("access.migrateToAccessEntries", "migrating to access entries needs authentication mode "+AuthModeAPIAndConfigMap+" or "+AuthModeAPI+", not "+mode,
+			"set cluster.authenticationMode: "+AuthModeAPIAndConfigMap)
+	}
+	seen := map[string]int{}
+	for i, m := range spec.Access.Mappings {
+		path := fmt.Sprintf("access.mappings[%d]", i)
+		if _, err := ParsePrincipalARN(m.ARN); err != nil {
+			add(path+".arn", err.Error(), "use arn:aws:iam::<account>:role/<name> or …:user/<name>")
+			continue
+		}
+		key := awsAuthKey(m.ARN)
+		if j, dup := seen[key]; dup {
+			add(path+".arn", fmt.Sprintf("%s maps the same principal as spec.access.mappings[%d] (aws-auth ignores role paths and case)", m.ARN, j), "merge the mappings")
+		}
+		seen[key] = i
+		if key == podRole {
+			add(path+".arn", m.ARN+" is the Fargate pod execution role, which EKS maps itself (aws-auth username "+FargateNodeUsername+", or a "+AccessEntryFargateLinux+" access entry)", "remove the mapping")
+		}
+		if strings.HasPrefix(m.Username, "system:node:") {
+			add(path+".username", fmt.Sprintf("%q is a node identity; EKS maps node roles itself", m.Username), "remove the mapping or use another username")
+		} else if entries {
+			for _, pre := range accessReservedUsernamePrefixes {
+				if strings.HasPrefix(m.Username, pre) {
+					add(path+".username", fmt.Sprintf("%q starts with %q, which access entry usernames can't", m.Username, pre), "use another username, or leave it empty for the one EKS derives")
+				}
+			}
+		}
+		for j, g := range m.Groups {
+			gpath := fmt.Sprintf("%s.groups[%d]", path, j)
+			switch {
+			case g == "":
+				add(gpath, "the group is empty", "name the group")
+			case g == GroupSystemMasters:
+				if !m.AllowClusterAdmin {
+					add(gpath, "mapping "+m.ARN+" to "+GroupSystemMasters+" makes it a cluster admin, which needs the explicit opt-in", "set allowClusterAdmin: true on the mapping, or map to a narrower group")
+				}
+			case strings.HasPrefix(g, "system:") && entries:
+				add(gpath, fmt.Sprintf("%q: access entries can't carry groups starting with system: (only %s is translated, to %s)", g, GroupSystemMasters, accessPolicyName(ClusterAdminAccessPolicy)),
+					"bind a group of your own, or use an access policy")
+			}
+		}
+		if len(m.AccessPolicies) > 0 && !entries {
+			add(path+".accessPolicies", "access policies need access entries, which authentication mode "+mode+" does not use", "set cluster.authenticationMode: "+AuthModeAPIAndConfigMap+" or "+AuthModeAPI)
+		}
+		polSeen := map[string]bool{}
+		for j, ap := range m.AccessPolicies {
+			ppath := fmt.Sprintf("%s.accessPolicies[%d]", path, j)
+			if !accessIsPolicyARN(ap.PolicyARN) {
+				add(ppath+".policyARN", fmt.Sprintf("%q is not an EKS access policy ARN", ap.PolicyARN), "use arn:aws:eks::aws:cluster-access-policy/<name>")
+				continue
+			}
+			if polSeen[ap.PolicyARN] {
+				add(ppath+".policyARN", ap.PolicyARN+" is listed twice", "merge the two, with the namespaces of both")
+			}
+			polSeen[ap.PolicyARN] = true
+			if accessPolicyName(ap.PolicyARN) == accessPolicyName(ClusterAdminAccessPolicy) && !m.AllowClusterAdmin {
+				add(ppath+".policyARN", accessPolicyName(ap.PolicyARN)+" makes "+m.ARN+" a cluster admin, which needs the explicit opt-in", "set allowClusterAdmin: true on the mapping, or use a narrower policy")
+			}
+			for k, ns := range ap.Namespaces {
+				if ns == "" {
+					add(fmt.Sprintf("%s.namespaces[%d]", ppath, k), "the namespace is empty", "name the namespace, or remove the list for cluster scope")
+				}
+			}
+		}
+	}
+	return probs
+}
+
+func accessIsPolicyARN(s string) bool {
+	parts := strings.SplitN(s, ":", 6)
+	return len(parts) == 6 && parts[0] == "arn" && parts[2] == "eks" && parts[4] == "aws" &&
+		strings.HasPrefix(parts[5], "cluster-access-policy/") && len(parts[5]) > len("cluster-access-policy/")
+}
+
+// accessPolicyName is the name part of an access policy ARN.
+func accessPolicyName(arn string) string {
+	if i := strings.LastIndexByte(arn, '/'); i >= 0 {
+		return arn[i+1:]
+	}
+	return arn
+}
+
+// accessAdminPolicyARN is the cluster-admin policy in the partition of arn.
+func accessAdminPolicyARN(partition string) string {
+	return "arn:" + partition + ":eks::aws:cluster-access-policy/" + accessPolicyName(ClusterAdminAccessPolicy)
+}
+
+// AccessEntryState is an access entry as fargatekit plans it, and as plans
+// show it before and after.
+type AccessEntryState struct {
+	// PrincipalARN is the IAM role or user, with its path.
+	PrincipalARN string `json:"principalArn"`
+	// Type is STANDARD, EC2_LINUX, EC2_WINDOWS or FARGATE_LINUX.
+	Type string `json:"type"`
+	// Username in Kubernetes.
+	Username string `json:"username,omitempty"`
+	// KubernetesGroups, sorted.
+	KubernetesGroups []string `json:"kubernetesGroups,omitempty"`
+	// AccessPolicies, sorted by policy ARN.
+	AccessPolicies []AccessPolicy `json:"accessPolicies,omitempty"`
+	// Owned is true when fargatekit created the entry (OwnerTag); fargatekit
+	// only deletes owned entries and only removes policies from them.
+	Owned bool `json:"owned,omitempty"`
+	// Source says where the desired entry comes from: "spec" or an aws-auth
+	// entry being migrated.
+	Source string `json:"source,omitempty"`
+}
+
+// PlanAccess plans who may use the cluster: the spec's mappings in aws-auth
+// (CONFIG_MAP and API_AND_CONFIG_MAP modes) and as access entries (API and
+// API_AND_CONFIG_MAP modes), and, with Access.MigrateToAccessEntries, an
+// access entry for every aws-auth mapping (each listed in the plan; the
+// Fargate pod execution role is skipped because EKS creates its
+// FARGATE_LINUX entry). liveAuthMode is the cluster's current mode ("" for a
+// cluster that does not exist yet); the mode the spec asks for is the
+// target. Mappings fargatekit wrote and the spec no longer has are removed;
+// nothing else is. Validation problems are returned joined, before anything
+// is read.
+func PlanAccess(ctx context.Context, c AccessClients, spec *Spec, liveAuthMode string) ([]plan.Change, error) {
+	if probs := ValidateAccess(spec); len(probs) > 0 {
+		return nil, &ValidationError{Problems: probs}
+	}
+	log := c.Logger
+	if log == nil {
+		log = zap.NewNop()
+	}
+	target := accessTargetMode(spec, liveAuthMode)
+	var changes []plan.Change
+	var live *corev1.ConfigMap
+	if accessUsesConfigMap(target) || spec.Access.MigrateToAccessEntries {
+		if c.Kube == nil && c.KubeFor == nil {
+			return nil, errors.New("access: aws-auth needs a Kubernetes client (AccessClients.Kube)")
+		}
+		if liveAuthMode != "" { // a cluster that does not exist has no aws-auth
+			kube, err := c.kube(ctx)
+			if err != nil {
+				return nil, err
+			}
+			cm, err := kube.CoreV1().ConfigMaps(AWSAuthNamespace).Get(ctx, AWSAuthName, metav1.GetOptions{})
+			switch {
+			case apierrors.IsNotFound(err):
+			case err != nil:
+				return nil, fmt.Errorf("access: read aws-auth: %w", err)
+			default:
+				live = cm
+			}
+		}
+	}
+	if accessUsesConfigMap(target) {
+		ch, err := planAWSAuthChange(spec, live, c.kube, log)
+		if err != nil {
+			return nil, err
+		}
+		changes = append(changes, ch)
+	}
+	if accessUsesEntries(target) {
+		if c.EKS == nil {
+			return nil, errors.New("access: access entries need an EKS client (AccessClients.EKS)")
+		}
+		desired, err := accessDesiredEntries(spec, live)
+		if err != nil {
+			return nil, err
+		}
+		chs, err := planAccessEntries(ctx, c.EKS, log, spec, desired, liveAuthMode, target)
+		if err != nil {
+			return nil, err
+		}
+		changes = append(changes, chs...)
+	}
+	return changes, nil
+}
+
+// accessClusterChangeIDs are the IDs of the changes that create the
+// cluster and move its authentication mode; access changes wait for them.
+func accessClusterChangeIDs(spec *Spec) []string {
+	return []string{"eks.cluster/" + spec.Name, "eks.cluster/" + spec.Name + "/authentication-mode"}
+}
+
+// AWSAuthChangeID is the plan ID of the aws-auth change.
+const AWSAuthChangeID = "k8s.configmap/kube-system/aws-auth"
+
+// planAWSAuthChange diffs the spec's mappings against the live aws-auth.
+func planAWSAuthChange(spec *Spec, live *corev1.ConfigMap, kubeFor func(context.Context) (kubernetes.Interface, error), log *zap.Logger) (plan.Change, error) {
+	ch := plan.Change{
+		ID:          AWSAuthChangeID,
+		Kind:        "k8s.configmap",
+		Resource:    AWSAuthNamespace + "/" + AWSAuthName,
+		Requirement: "IAM principals reach a CONFIG_MAP-mode cluster through aws-auth; entries fargatekit does not own, above all the Fargate pod execution role's (" + FargateNodeUsername + "), are kept",
+		DependsOn:   accessClusterChangeIDs(spec),
+	}
+	edit := AWSAuthEdit{Upsert: spec.Access.Mappings}
+	var data map[string]string
+	owned := map[string]bool{}
+	if live != nil {
+		data = live.Data
+		var err error
+		owned, err = awsAuthOwned(live)
+		if err != nil {
+			return plan.Change{}, err
+		}
+	}
+	want := map[string]bool{}
+	for _, m := range spec.Access.Mappings {
+		want[awsAuthKey(m.ARN)] = true
+	}
+	before, err := ParseAWSAuth(data)
+	if err != nil {
+		return plan.Change{}, fmt.Errorf("access: live aws-auth is malformed, nothing will be written: %w", err)
+	}
+	// Remove what fargatekit wrote earlier and the spec no longer has.
+	for _, r := range before.MapRoles {
+		if r.RoleARN != "" && owned[awsAuthKey(r.RoleARN)] && !want[awsAuthKey(r.RoleARN)] {
+			edit.Remove = append(edit.Remove, r.RoleARN)
+		}
+	}
+	for _, u := range before.MapUsers {
+		if owned[awsAuthKey(u.UserARN)] && !want[awsAuthKey(u.UserARN)] {
+			edit.Remove = append(edit.Remove, u.UserARN)
+		}
+	}
+	newData, res, err := EditAWSAuthData(data, edit)
+	if err != nil {
+		return plan.Change{}, fmt.Errorf("access: aws-auth: %w", err)
+	}
+	after, err := ParseAWSAuth(newData)
+	if err != nil {
+		return plan.Change{}, fmt.Errorf("access: aws-auth after edit: %w", err)
+	}
+	if live != nil {
+		ch.Before = before
+	}
+	ch.After = after
+	var parts []string
+	for _, a := range res.Added {
+		parts = append(parts, "add "+a)
+	}
+	for _, a := range res.Updated {
+		parts = append(parts, "update "+a)
+	}
+	for _, a := range res.Removed {
+		parts = append(parts, "remove "+a)
+	}
+	switch {
+	case live == nil && len(spec.Access.Mappings) == 0:
+		ch.Action = plan.NoOp
+		ch.Summary = "no mappings to write"
+	case live == nil:
+		ch.Action = plan.Create
+	case len(parts) > 0:
+		ch.Action = plan.Update
+	default:
+		ch.Action = plan.NoOp
+	}
+	if len(parts) > 0 {
+		ch.Summary = strings.Join(parts, "; ")
+	}
+	ch.Destructive = len(res.Removed) > 0
+	ch.Run = func(ctx context.Context, report plan.Reporter) error {
+		kube, err := kubeFor(ctx)
+		if err != nil {
+			return err
+		}
+		r, err := ApplyAWSAuth(ctx, kube, edit, func(o *AWSAuthOptions) { o.Logger = log })
+		if err != nil {
+			return err
+		}
+		report(fmt.Sprintf("written in %d attempt(s)", r.Attempts))
+		return nil
+	}
+	return ch, nil
+}
+
+// accessDesiredEntries is the spec's mappings as access entries, plus (when
+// migrating) every aws-auth mapping the spec does not name.
+func accessDesiredEntries(spec *Spec, live *corev1.ConfigMap) ([]AccessEntryState, error) {
+	var out []AccessEntryState
+	named := map[string]bool{}
+	for i, m := range spec.Access.Mappings {
+		p, _ := ParsePrincipalARN(m.ARN) // validated
+		e := AccessEntryState{PrincipalARN: m.ARN, Type: AccessEntryStandard, Username: m.AWSAuthUsername(), Source: fmt.Sprintf("spec.access.mappings[%d]", i)}
+		e.KubernetesGroups, e.AccessPolicies = accessSplitGroups(m.Groups, m.AccessPolicies, p.Partition)
+		out = append(out, e)
+		named[awsAuthKey(m.ARN)] = true
+	}
+	if !spec.Access.MigrateToAccessEntries || live == nil {
+		return out, nil
+	}
+	a, err := ParseAWSAuth(live.Data)
+	if err != nil {
+		return nil, fmt.Errorf("access: migrate: live aws-auth is malformed: %w", err)
+	}
+	// Entries fargatekit wrote from an earlier spec are not migrated: they
+	// follow the spec (and leave aws-auth when it drops them).
+	owned, err := awsAuthOwned(live)
+	if err != nil {
+		return nil, err
+	}
+	for k := range owned {
+		named[k] = true
+	}
+	var probs []error
+	for i, r := range a.MapRoles {
+		src := fmt.Sprintf("aws-auth mapRoles[%d]", i)
+		if r.SSO != nil {
+			probs = append(probs, fmt.Errorf("access: migrate %s: an sso entry (permission set %s) can't be migrated automatically; add its role ARN to spec.access.mappings", src, r.SSO.PermissionSetName))
+			continue
+		}
+		if named[awsAuthKey(r.RoleARN)] {
+			continue
+		}
+		named[awsAuthKey(r.RoleARN)] = true
+		p, _ := ParsePrincipalARN(r.RoleARN)
+		switch {
+		case r.Username == FargateNodeUsername:
+			continue // EKS creates the FARGATE_LINUX entry itself
+		case r.Username == EC2NodeUsername:
+			typ := AccessEntryEC2Linux
+			for _, g := range r.Groups {
+				if g == "eks:kube-proxy-windows" {
+					typ = AccessEntryEC2Windows
+				}
+			}
+			out = append(out, AccessEntryState{PrincipalARN: r.RoleARN, Type: typ, Source: src})
+			continue
+		}
+		e, err := accessMigrated(r.RoleARN, r.Username, r.Groups, p.Partition, src)
+		if err != nil {
+			probs = append(probs, err)
+			continue
+		}
+		out = append(out, e)
+	}
+	for i, u := range a.MapUsers {
+		src := fmt.Sprintf("aws-auth mapUsers[%d]", i)
+		if named[awsAuthKey(u.UserARN)] {
+			continue
+		}
+		named[awsAuthKey(u.UserARN)] = true
+		p, _ := ParsePrincipalARN(u.UserARN)
+		e, err := accessMigrated(u.UserARN, u.Username, u.Groups, p.Partition, src)
+		if err != nil {
+			probs = append(probs, err)
+			continue
+		}
+		out = append(out, e)
+	}
+	if len(a.MapAccounts) > 0 {
+		probs = append(probs, fmt.Errorf("access: migrate: aws-auth mapAccounts (%s) has no access-entry equivalent; map the principals one by one in spec.access.mappings and remove mapAccounts", strings.Join(a.MapAccounts, ", ")))
+	}
+	if len(probs) > 0 {
+		return nil, errors.Join(probs...)
+	}
+	return out, nil
+}
+
+// accessMigrated turns one aws-auth mapping into an access entry, refusing
+// what access entries can't carry rather than dropping it.
+func accessMigrated(arn, username string, groups []string, partition, src string) (AccessEntryState, error) {
+	if strings.Contains(username, "{{EC2PrivateDNSName}}") || strings.HasPrefix(username, "system:node:") {
+		return AccessEntryState{}, fmt.Errorf("access: migrate %s (%s): node username %q can't be migrated to a STANDARD access entry", src, arn, username)
+	}
+	for _, pre := range accessReservedUsernamePrefixes {
+		if strings.HasPrefix(username, pre) {
+			return AccessEntryState{}, fmt.Errorf("access: migrate %s (%s): username %q can't start an access entry's username (%s); map the principal in spec.access.mappings with another username", src, arn, username, pre)
+		}
+	}
+	for _, g := range groups {
+		if strings.HasPrefix(g, "system:") && g != GroupSystemMasters {
+			return AccessEntryState{}, fmt.Errorf("access: migrate %s (%s): group %q can't be in an access entry; map the principal in spec.access.mappings without it", src, arn, g)
+		}
+	}
+	e := AccessEntryState{PrincipalARN: arn, Type: AccessEntryStandard, Username: username, Source: src}
+	e.KubernetesGroups, e.AccessPolicies = accessSplitGroups(groups, nil, partition)
+	if e.Username == "" {
+		e.Username = AccessMapping{ARN: arn}.AWSAuthUsername()
+	}
+	return e, nil
+}
+
+// accessSplitGroups turns system:masters into the cluster-admin access
+// policy (access entries can't carry system: groups) and sorts both lists.
+func accessSplitGroups(groups []string, policies []AccessPolicy, partition string) ([]string, []AccessPolicy) {
+	var gs []string
+	ps := append([]AccessPolicy(nil), policies...)
+	for _, g := range groups {
+		if g == GroupSystemMasters {
+			admin := accessAdminPolicyARN(partition)
+			has := false
+			for _, p := range ps {
+				if accessPolicyName(p.PolicyARN) == accessPolicyName(admin) {
+					has = true
+				}
+			}
+			if !has {
+				ps = append(ps, AccessPolicy{PolicyARN: admin})
+			}
+			continue
+		}
+		gs = append(gs, g)
+	}
+	sort.Strings(gs)
+	gs = accessDedupe(gs)
+	for i := range ps {
+		ns := append([]string(nil), ps[i].Namespaces...)
+		sort.Strings(ns)
+		ps[i].Namespaces = accessDedupe(ns)
+	}
+	sort.Slice(ps, func(i, j int) bool { return ps[i].PolicyARN < ps[j].PolicyARN })
+	return gs, ps
+}
+
+func accessDedupe(s []string) []string {
+	if len(s) == 0 {
+		return nil
+	}
+	out := s[:1]
+	for _, v := range s[1:] {
+		if v != out[len(out)-1] {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// accessLiveEntry reads an access entry and its policies; nil when absent.
+func accessLiveEntry(ctx context.Context, c AccessEntryClient, cluster, arn string) (*AccessEntryState, error) {
+	out, err := c.DescribeAccessEntry(ctx, &eks.DescribeAccessEntryInput{ClusterName: &cluster, PrincipalArn: &arn})
+	var nf *ekstypes.ResourceNotFoundException
+	if errors.As(err, &nf) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("describe access entry %s: %w", arn, err)
+	}
+	e := out.AccessEntry
+	if e == nil {
+		return nil, fmt.Errorf("describe access entry %s: empty answer", arn)
+	}
+	st := &AccessEntryState{
+		PrincipalARN: aws.ToString(e.PrincipalArn),
+		Type:         aws.ToString(e.Type),
+		Username:     aws.ToString(e.Username),
+		Owned:        e.Tags[OwnerTag] == cluster,
+	}
+	st.KubernetesGroups = accessDedupe(append([]string(nil), e.KubernetesGroups...))
+	sort.Strings(st.KubernetesGroups)
+	st.KubernetesGroups = accessDedupe(st.KubernetesGroups)
+	pg := eks.NewListAssociatedAccessPoliciesPaginator(c, &eks.ListAssociatedAccessPoliciesInput{ClusterName: &cluster, PrincipalArn: &arn})
+	for pg.HasMorePages() {
+		page, err := pg.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list access policies of %s: %w", arn, err)
+		}
+		for _, ap := range page.AssociatedAccessPolicies {
+			p := AccessPolicy{PolicyARN: aws.ToString(ap.PolicyArn)}
+			if ap.AccessScope != nil && ap.AccessScope.Type == ekstypes.AccessScopeTypeNamespace {
+				p.Namespaces = append([]string(nil), ap.AccessScope.Namespaces...)
+				sort.Strings(p.Namespaces)
+			}
+			st.AccessPolicies = append(st.AccessPolicies, p)
+		}
+	}
+	sort.Slice(st.AccessPolicies, func(i, j int) bool { return st.AccessPolicies[i].PolicyARN < st.AccessPolicies[j].PolicyARN })
+	return st, nil
+}
+
+// accessListARNs lists the principal ARNs of the cluster's access entries.
+func accessListARNs(ctx context.Context, c AccessEntryClient, cluster string) ([]string, error) {
+	var arns []string
+	pg := eks.NewListAccessEntriesPaginator(c, &eks.ListAccessEntriesInput{ClusterName: &cluster})
+	for pg.HasMorePages() {
+		page, err := pg.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list access entries: %w", err)
+		}
+		arns = append(arns, page.AccessEntries...)
+	}
+	return arns, nil
+}
+
+// accessEntryKey matches access entries: EKS matches on the principal, so
+// ARNs compare exactly except for case.
+func accessEntryKey(arn string) string { return strings.ToLower(arn) }
+
+// planAccessEntries diffs desired against the cluster's access entries.
+func planAccessEntries(ctx context.Context, c AccessEntryClient, log *zap.Logger, spec *Spec, desired []AccessEntryState, liveMode, target string) ([]plan.Change, error) {
+	cluster := spec.Name
+	live := map[string]*AccessEntryState{}
+	canList := accessUsesEntries(liveMode)
+	if canList {
+		arns, err := accessListARNs(ctx, c, cluster)
+		if err != nil {
+			return nil, fmt.Errorf("access: %w", err)
+		}
+		var (
+			mu   sync.Mutex
+			wg   sync.WaitGroup
+			errs []error
+			sem  = make(chan struct{}, 8)
+		)
+		for _, arn := range arns {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				sem <- struct{}{}
+				defer func() { <-sem }()
+				st, err := accessLiveEntry(ctx, c, cluster, arn)
+				mu.Lock()
+				defer mu.Unlock()
+				if err != nil {
+					errs = append(errs, err)
+					return
+				}
+				if st != nil {
+					live[accessEntryKey(arn)] = st
+				}
+			}()
+		}
+		wg.Wait()
+		if len(errs) > 0 {
+			return nil, fmt.Errorf("access: %w", errors.Join(errs...))
+		}
+	}
+	deps := accessClusterChangeIDs(spec)
+	var changes []plan.Change
+	wanted := map[string]bool{}
+	for _, d := range desired {
+		d := d
+		wanted[accessEntryKey(d.PrincipalARN)] = true
+		ch := plan.Change{
+			ID:          "eks.access-entry/" + d.PrincipalARN,
+			Kind:        "eks.access-entry",
+			Resource:    d.PrincipalARN,
+			Requirement: "API modes: IAM principals reach the cluster through access entries; system:masters becomes the cluster-admin access policy because access entries can't carry system: groups",
+			DependsOn:   deps,
+			After:       d,
+		}
+		l := live[accessEntryKey(d.PrincipalARN)]
+		switch {
+		case l == nil:
+			ch.Action = plan.Create
+			d.Owned = true
+			ch.After = d
+			ch.Summary = "from " + d.Source
+			if !canList {
+				ch.Summary += fmt.Sprintf(" (after the authentication mode becomes %s)", target)
+			}
+		default:
+			ch.Before = l
+			d.Owned = l.Owned
+			ch.After = d
+			diff := accessEntryDiff(*l, d)
+			if len(diff) == 0 {
+				ch.Action = plan.NoOp
+			} else {
+				ch.Action = plan.Update
+				ch.Summary = strings.Join(diff, "; ")
+			}
+			if l.Type != d.Type {
+				return nil, fmt.Errorf("access: access entry %s has type %s, the plan needs %s; the type can't change (delete the entry to recreate it)", d.PrincipalARN, l.Type, d.Type)
+			}
+		}
+		ch.Run = func(ctx context.Context, report plan.Reporter) error {
+			return accessEnsureEntry(ctx, c, log, cluster, d, report)
+		}
+		changes = append(changes, ch)
+	}
+	// Delete entries fargatekit created and no longer wants.
+	keys := make([]string, 0, len(live))
+	for k := range live {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		l := live[k]
+		if wanted[k] || !l.Owned || l.Type != AccessEntryStandard {
+			continue
+		}
+		arn := l.PrincipalARN
+		changes = append(changes, plan.Change{
+			ID:          "eks.access-entry/" + arn,
+			Kind:        "eks.access-entry",
+			Resource:    arn,
+			Action:      plan.Delete,
+			Summary:     "created by fargatekit, no longer in the spec",
+			Before:      l,
+			Destructive: true,
+			Requirement: "only the spec's principals may use the cluster",
+			Run: func(ctx context.Context, report plan.Reporter) error {
+				_, err := c.DeleteAccessEntry(ctx, &eks.DeleteAccessEntryInput{ClusterName: &cluster, PrincipalArn: &arn})
+				var nf *ekstypes.ResourceNotFoundException
+				if errors.As(err, &nf) {
+					return nil
+				}
+				if err != nil {
+					return fmt.Errorf("delete access entry %s: %w", arn, err)
+				}
+				return nil
+			},
+		})
+	}
+	return changes, nil
+}
+
+// accessEntryDiff lists what differs between a live entry and the desired
+// one. Policies the entry has and the spec does not name are removed only
+// from entries fargatekit owns.
+func accessEntryDiff(l, d AccessEntryState) []string {
+	if d.Type != AccessEntryStandard {
+		return nil // EKS sets the username and groups of node entries
+	}
+	var out []string
+	if l.Username != d.Username && d.Username != "" {
+		out = append(out, fmt.Sprintf("username %q → %q", l.Username, d.Username))
+	}
+	if strings.Join(l.KubernetesGroups, ",") != strings.Join(d.KubernetesGroups, ",") {
+		out = append(out, fmt.Sprintf("groups %v → %v", l.KubernetesGroups, d.KubernetesGroups))
+	}
+	lp := map[string]AccessPolicy{}
+	for _, p := range l.AccessPolicies {
+		lp[p.PolicyARN] = p
+	}
+	dp := map[string]bool{}
+	for _, p := range d.AccessPolicies {
+		dp[p.PolicyARN] = true
+		old, ok := lp[p.PolicyARN]
+		switch {
+		case !ok:
+			out = append(out, "associate "+accessPolicyName(p.PolicyARN)+accessScopeText(p))
+		case strings.Join(old.Namespaces, ",") != strings.Join(p.Namespaces, ","):
+			out = append(out, "rescope "+accessPolicyName(p.PolicyARN)+accessScopeText(p))
+		}
+	}
+	if l.Owned {
+		for _, p := range l.AccessPolicies {
+			if !dp[p.PolicyARN] {
+				out = append(out, "disassociate "+accessPolicyName(p.PolicyARN))
+			}
+		}
+	}
+	return out
+}
+
+func accessScopeText(p AccessPolicy) string {
+	if len(p.Namespaces) == 0 {
+		return " (cluster)"
+	}
+	return " (namespaces " + strings.Join(p.Namespaces, ", ") + ")"
+}
+
+// accessEnsureEntry converges one access entry: it reads the entry again
+// (the plan may be old), creates or updates it, and associates the policies.
+func accessEnsureEntry(ctx context.Context, c AccessEntryClient, log *zap.Logger, cluster string, d AccessEntryState, report plan.Reporter) error {
+	l, err := accessLiveEntry(ctx, c, cluster, d.PrincipalARN)
+	if err != nil {
+		return err
+	}
+	if l == nil {
+		in := &eks.CreateAccessEntryInput{
+			ClusterName:  &cluster,
+			PrincipalArn: &d.PrincipalARN,
+			Type:         &d.Type,
+			Tags:         map[string]string{OwnerTag: cluster},
+		}
+		if d.Type == AccessEntryStandard {
+			in.KubernetesGroups = d.KubernetesGroups
+			if d.Username != "" && d.Username != (AccessMapping{ARN: d.PrincipalARN}).AWSAuthUsername() {
+				in.Username = &d.Username
+			}
+		}
+		_, err := c.CreateAccessEntry(ctx, in)
+		var inUse *ekstypes.ResourceInUseException
+		switch {
+		case errors.As(err, &inUse): // created in the meantime: converge it
+			if l, err = accessLiveEntry(ctx, c, cluster, d.PrincipalARN); err != nil {
+				return err
+			}
+			if l == nil {
+				return fmt.Errorf("create access entry %s: in use, yet not found", d.PrincipalARN)
+			}
+		case err != nil:
+			return fmt.Errorf("create access entry %s: %w", d.PrincipalARN, err)
+		default:
+			report("created")
+			l = &AccessEntryState{PrincipalARN: d.PrincipalARN, Type: d.Type, Username: d.Username, KubernetesGroups: d.KubernetesGroups, Owned: true}
+		}
+	}
+	if l.Type != d.Type {
+		return fmt.Errorf("access entry %s has type %s, want %s; the type can't change", d.PrincipalARN, l.Type, d.Type)
+	}
+	if d.Type == AccessEntryStandard && (strings.Join(l.KubernetesGroups, ",") != strings.Join(d.KubernetesGroups, ",") || (d.Username != "" && l.Username != d.Username)) {
+		groups := d.KubernetesGroups
+		if groups == nil {
+			groups = []string{}
+		}
+		in := &eks.UpdateAccessEntryInput{ClusterName: &cluster, PrincipalArn: &d.PrincipalARN, KubernetesGroups: groups}
+		if d.Username != "" && l.Username != d.Username {
+			in.Username = &d.Username
+		}
+		if _, err := c.UpdateAccessEntry(ctx, in); err != nil {
+			return fmt.Errorf("update access entry %s: %w", d.PrincipalARN, err)
+		}
+		report("updated")
+	}
+	lp := map[string]AccessPolicy{}
+	for _, p := range l.AccessPolicies {
+		lp[p.PolicyARN] = p
+	}
+	want := map[string]bool{}
+	for _, p := range d.AccessPolicies {
+		want[p.PolicyARN] = true
+		if old, ok := lp[p.PolicyARN]; ok && strings.Join(old.Namespaces, ",") == strings.Join(p.Namespaces, ",") {
+			continue
+		}
+		scope := &ekstypes.AccessScope{Type: ekstypes.AccessScopeTypeCluster}
+		if len(p.Namespaces) > 0 {
+			scope = &ekstypes.AccessScope{Type: ekstypes.AccessScopeTypeNamespace, Namespaces: p.Namespaces}
+		}
+		if _, err := c.AssociateAccessPolicy(ctx, &eks.AssociateAccessPolicyInput{
+			ClusterName: &cluster, PrincipalArn: &d.PrincipalARN, PolicyArn: aws.String(p.PolicyARN), AccessScope: scope,
+		}); err != nil {
+			return fmt.Errorf("associate %s with %s: %w", accessPolicyName(p.PolicyARN), d.PrincipalARN, err)
+		}
+		report("associated " + accessPolicyName(p.PolicyARN))
+	}
+	if l.Owned {
+		for _, p := range l.AccessPolicies {
+			if want[p.PolicyARN] {
+				continue
+			}
+			_, err := c.DisassociateAccessPolicy(ctx, &eks.DisassociateAccessPolicyInput{
+				ClusterName: &cluster, PrincipalArn: &d.PrincipalARN, PolicyArn: aws.String(p.PolicyARN),
+			})
+			var nf *ekstypes.ResourceNotFoundException
+			if err != nil && !errors.As(err, &nf) {
+				return fmt.Errorf("disassociate %s from %s: %w", accessPolicyName(p.PolicyARN), d.PrincipalARN, err)
+			}
+			report("disassociated " + accessPolicyName(p.PolicyARN))
+		}
+	} else {
+		for _, p := range l.AccessPolicies {
+			if !want[p.PolicyARN] {
+				log.Info("access entry not created by fargatekit keeps a policy the spec does not name",
+					zap.String("principal", d.PrincipalARN), zap.String("policy", p.PolicyARN))
+			}
+		}
+	}
+	return nil
+}
