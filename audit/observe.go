@@ -1,0 +1,1109 @@
+package audit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/eks"
+	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go"
+	"go.uber.org/zap"
+
+	"github.com/fargatekit/fargatekit/eksfargate"
+	"github.com/fargatekit/fargatekit/iamtrust"
+)
+
+// Observe reads the target's AWS account and clusters into a Snapshot. It
+// reads in bulk (paginated lists rather than one get per item), with at most
+// Options.Concurrency AWS reads in flight, and each AWS read at most once.
+//
+// A read that fails (access denied, a cluster API that does not answer) is
+// recorded in Snapshot.Unavailable and observation goes on. Observe returns
+// an error only when it cannot run at all: an invalid target, no caller
+// identity, or a cancelled context.
+func Observe(ctx context.Context, t Target, opts ...func(*Options)) (*Snapshot, error) {
+	o := resolve(opts)
+	return observe(ctx, t, &o)
+}
+
+// observer holds the state of one observation.
+type observer struct {
+	o       *Options
+	log     *zap.Logger
+	s       *Snapshot
+	sem     chan struct{}
+	kubeSem chan struct{}
+
+	mu      sync.Mutex
+	clients map[string]Clients
+}
+
+func observe(ctx context.Context, t Target, o *Options) (*Snapshot, error) {
+	regions, err := t.validate()
+	if err != nil {
+		return nil, err
+	}
+	ob := &observer{
+		o:       o,
+		log:     o.Logger,
+		sem:     make(chan struct{}, o.Concurrency),
+		kubeSem: make(chan struct{}, o.Concurrency),
+		clients: map[string]Clients{},
+		s: &Snapshot{
+			Regions:         regions,
+			ObservedAt:      o.Now().UTC(),
+			Spec:            t.Spec,
+			ClusterVersions: map[string][]ClusterVersion{},
+			Network:         map[string]*Network{},
+			KMSKeys:         map[string]*KMSKey{},
+			Policies:        map[string]*ManagedPolicy{},
+		},
+	}
+	s := ob.s
+	s.act = &actuator{o: o, clients: ob.clientsFor}
+	if err := ob.identify(ctx, regions[0]); err != nil {
+		return nil, err
+	}
+
+	var wg sync.WaitGroup
+	var rolesOK bool
+	wg.Go(func() { rolesOK = ob.readRoles(ctx) })
+	wg.Go(func() { ob.readOIDCProviders(ctx) })
+	for _, region := range regions {
+		wg.Go(func() { ob.readClusterVersions(ctx, region) })
+	}
+	ob.readClusters(ctx, t, regions) // clusters, then their sub-resources and Kubernetes state
+	if err := ctx.Err(); err != nil {
+		wg.Wait()
+		return nil, err
+	}
+	// Network and keys need the clusters' subnet and key IDs.
+	for _, region := range regions {
+		wg.Go(func() { ob.readNetwork(ctx, region) })
+	}
+	wg.Go(func() { ob.readKMSKeys(ctx) })
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	// Policies need roles, clusters and OIDC providers.
+	if rolesOK {
+		ob.readRolePolicies(ctx)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.sort()
+	return s, nil
+}
+
+// clientsFor returns (and caches) the clients of a region.
+func (ob *observer) clientsFor(region string) Clients {
+	ob.mu.Lock()
+	defer ob.mu.Unlock()
+	c, ok := ob.clients[region]
+	if !ok {
+		c = ob.o.Clients(region)
+		ob.clients[region] = c
+	}
+	return c
+}
+
+// call runs one AWS request under the concurrency bound.
+func (ob *observer) call(ctx context.Context, f func() error) error {
+	select {
+	case ob.sem <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-ob.sem }()
+	return f()
+}
+
+// unavailable records a part that could not be read.
+func (ob *observer) unavailable(u Unavailable) {
+	ob.log.Warn("audit: could not read", zap.String("what", u.What), zap.String("region", u.Region),
+		zap.String("cluster", u.Cluster), zap.String("resource", u.Resource), zap.String("reason", u.Reason))
+	ob.mu.Lock()
+	ob.s.Unavailable = append(ob.s.Unavailable, u)
+	ob.mu.Unlock()
+}
+
+// reason describes a failed read: the AWS error code and message when the
+// error is an API error, else the error text.
+func reason(err error) string {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		if msg := ae.ErrorMessage(); msg != "" {
+			return ae.ErrorCode() + ": " + msg
+		}
+		return ae.ErrorCode()
+	}
+	return err.Error()
+}
+
+// isNotFound reports an EKS ResourceNotFoundException.
+func isNotFound(err error) bool {
+	var nf *ekstypes.ResourceNotFoundException
+	return errors.As(err, &nf)
+}
+
+// identify sets the account and partition.
+func (ob *observer) identify(ctx context.Context, region string) error {
+	s := ob.s
+	s.Partition = iamtrust.PartitionForRegion(region)
+	if ob.o.AccountID != "" {
+		s.Account = ob.o.AccountID
+		return nil
+	}
+	var out *sts.GetCallerIdentityOutput
+	err := ob.call(ctx, func() (err error) {
+		out, err = ob.clientsFor(region).STS.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("audit: identify the caller (sts:GetCallerIdentity): %w", err)
+	}
+	s.Account = aws.ToString(out.Account)
+	if a, err := arn.Parse(aws.ToString(out.Arn)); err == nil && a.Partition != "" {
+		s.Partition = a.Partition
+	}
+	return nil
+}
+
+// iamRegion is the region whose clients make the global IAM calls.
+func (ob *observer) iamRegion() string { return ob.s.Regions[0] }
+
+// readRoles lists every role of the account once, parsing each trust policy.
+func (ob *observer) readRoles(ctx context.Context) bool {
+	api := ob.clientsFor(ob.iamRegion()).IAM
+	p := iam.NewListRolesPaginator(api, &iam.ListRolesInput{MaxItems: aws.Int32(1000)})
+	var roles []*Role
+	for p.HasMorePages() {
+		var out *iam.ListRolesOutput
+		err := ob.call(ctx, func() (err error) { out, err = p.NextPage(ctx); return err })
+		if err != nil {
+			if ctx.Err() == nil {
+				ob.unavailable(Unavailable{What: PartRoles, Resource: "iam:ListRoles", Reason: reason(err)})
+			}
+			return false
+		}
+		for _, r := range out.Roles {
+			role := &Role{
+				Name:   aws.ToString(r.RoleName),
+				ARN:    aws.ToString(r.Arn),
+				Path:   aws.ToString(r.Path),
+				RoleID: aws.ToString(r.RoleId),
+			}
+			raw := aws.ToString(r.AssumeRolePolicyDocument)
+			if src, err := iamtrust.DecodeLive(raw); err == nil {
+				role.TrustSource = src
+			} else {
+				role.TrustSource = raw
+			}
+			if doc, err := iamtrust.ParseLive(raw); err == nil {
+				role.Trust = doc
+			} else {
+				role.TrustError = err.Error()
+			}
+			roles = append(roles, role)
+		}
+	}
+	ob.mu.Lock()
+	ob.s.Roles = roles
+	ob.mu.Unlock()
+	return true
+}
+
+// readOIDCProviders lists the OIDC providers and reads each.
+func (ob *observer) readOIDCProviders(ctx context.Context) {
+	api := ob.clientsFor(ob.iamRegion()).IAM
+	var list *iam.ListOpenIDConnectProvidersOutput
+	err := ob.call(ctx, func() (err error) {
+		list, err = api.ListOpenIDConnectProviders(ctx, &iam.ListOpenIDConnectProvidersInput{})
+		return err
+	})
+	if err != nil {
+		if ctx.Err() == nil {
+			ob.unavailable(Unavailable{What: PartOIDCProviders, Resource: "iam:ListOpenIDConnectProviders", Reason: reason(err)})
+		}
+		return
+	}
+	provs := make([]*OIDCProvider, len(list.OpenIDConnectProviderList))
+	var wg sync.WaitGroup
+	for i, e := range list.OpenIDConnectProviderList {
+		provARN := aws.ToString(e.Arn)
+		wg.Go(func() {
+			var out *iam.GetOpenIDConnectProviderOutput
+			err := ob.call(ctx, func() (err error) {
+				out, err = api.GetOpenIDConnectProvider(ctx, &iam.GetOpenIDConnectProviderInput{OpenIDConnectProviderArn: aws.String(provARN)})
+				return err
+			})
+			if err != nil {
+				if ctx.Err() == nil {
+					ob.unavailable(Unavailable{What: PartOIDCProviders, Resource: provARN, Reason: reason(err)})
+				}
+				return
+			}
+			provs[i] = &OIDCProvider{ARN: provARN, URL: aws.ToString(out.Url), ClientIDs: out.ClientIDList}
+		})
+	}
+	wg.Wait()
+	var ok []*OIDCProvider
+	for _, p := range provs {
+		if p != nil {
+			ok = append(ok, p)
+		}
+	}
+	ob.mu.Lock()
+	ob.s.OIDCProviders = ok
+	ob.mu.Unlock()
+}
+
+// readClusterVersions reads the region's version catalogue once.
+func (ob *observer) readClusterVersions(ctx context.Context, region string) {
+	api := ob.clientsFor(region).EKS
+	p := eks.NewDescribeClusterVersionsPaginator(api, &eks.DescribeClusterVersionsInput{IncludeAll: aws.Bool(true)})
+	var versions []ClusterVersion
+	for p.HasMorePages() {
+		var out *eks.DescribeClusterVersionsOutput
+		err := ob.call(ctx, func() (err error) { out, err = p.NextPage(ctx); return err })
+		if err != nil {
+			if ctx.Err() == nil {
+				ob.unavailable(Unavailable{What: PartClusterVersions, Region: region, Resource: "eks:DescribeClusterVersions", Reason: reason(err)})
+			}
+			return
+		}
+		for _, v := range out.ClusterVersions {
+			status := string(v.VersionStatus)
+			if status == "" {
+				// Older answers carry only the deprecated Status field.
+				switch v.Status {
+				case ekstypes.ClusterVersionStatusStandardSupport:
+					status = VersionStandardSupport
+				case ekstypes.ClusterVersionStatusExtendedSupport:
+					status = VersionExtendedSupport
+				case ekstypes.ClusterVersionStatusUnsupported:
+					status = VersionUnsupported
+				}
+			}
+			versions = append(versions, ClusterVersion{
+				Version:              aws.ToString(v.ClusterVersion),
+				Status:               status,
+				Default:              v.DefaultVersion,
+				EndOfStandardSupport: v.EndOfStandardSupportDate,
+				EndOfExtendedSupport: v.EndOfExtendedSupportDate,
+			})
+		}
+	}
+	sort.Slice(versions, func(i, j int) bool { return versions[i].Version < versions[j].Version })
+	ob.mu.Lock()
+	ob.s.ClusterVersions[region] = versions
+	ob.mu.Unlock()
+}
+
+// readClusters finds the target's clusters and reads each fully.
+func (ob *observer) readClusters(ctx context.Context, t Target, regions []string) {
+	var refs []ClusterRef
+	switch {
+	case t.Spec != nil:
+		refs = []ClusterRef{{Region: t.Spec.Region, Name: t.Spec.Name}}
+	case len(t.Clusters) > 0:
+		seen := map[ClusterRef]bool{}
+		for _, c := range t.Clusters {
+			if !seen[c] {
+				seen[c] = true
+				refs = append(refs, c)
+			}
+		}
+	default:
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		for _, region := range regions {
+			wg.Go(func() {
+				names := ob.listClusters(ctx, region)
+				mu.Lock()
+				for _, n := range names {
+					refs = append(refs, ClusterRef{Region: region, Name: n})
+				}
+				mu.Unlock()
+			})
+		}
+		wg.Wait()
+	}
+	named := len(t.Clusters) > 0
+	var wg sync.WaitGroup
+	for _, ref := range refs {
+		wg.Go(func() { ob.readCluster(ctx, ref, named) })
+	}
+	wg.Wait()
+}
+
+func (ob *observer) listClusters(ctx context.Context, region string) []string {
+	p := eks.NewListClustersPaginator(ob.clientsFor(region).EKS, &eks.ListClustersInput{})
+	var names []string
+	for p.HasMorePages() {
+		var out *eks.ListClustersOutput
+		err := ob.call(ctx, func() (err error) { out, err = p.NextPage(ctx); return err })
+		if err != nil {
+			if ctx.Err() == nil {
+				ob.unavailable(Unavailable{What: PartClusters, Region: region, Resource: "eks:ListClusters", Reason: reason(err)})
+			}
+			return nil
+		}
+		names = append(names, out.Clusters...)
+	}
+	return names
+}
+
+// readCluster describes a cluster, then reads its profiles, add-ons, access
+// entries, pod identity associations and Kubernetes state in parallel. A
+// named cluster that does not exist is recorded as missing and unavailable,
+// so that a typo in a cluster name is never a clean report.
+func (ob *observer) readCluster(ctx context.Context, ref ClusterRef, named bool) {
+	api := ob.clientsFor(ref.Region).EKS
+	var out *eks.DescribeClusterOutput
+	err := ob.call(ctx, func() (err error) {
+		out, err = api.DescribeCluster(ctx, &eks.DescribeClusterInput{Name: aws.String(ref.Name)})
+		return err
+	})
+	if err != nil {
+		if ctx.Err() != nil {
+			return
+		}
+		if isNotFound(err) {
+			ob.mu.Lock()
+			ob.s.MissingClusters = append(ob.s.MissingClusters, ref)
+			ob.mu.Unlock()
+			if named {
+				ob.unavailable(Unavailable{What: PartCluster, Region: ref.Region, Cluster: ob.clusterARN(ref), Resource: ob.clusterARN(ref), Reason: "the cluster does not exist: " + reason(err)})
+			}
+			return
+		}
+		ob.unavailable(Unavailable{What: PartCluster, Region: ref.Region, Cluster: ob.clusterARN(ref), Resource: ob.clusterARN(ref), Reason: reason(err)})
+		return
+	}
+	c := clusterFromAPI(ref, out.Cluster)
+	if c.ARN == "" {
+		c.ARN = ob.clusterARN(ref)
+	}
+	ob.mu.Lock()
+	ob.s.Clusters = append(ob.s.Clusters, c)
+	ob.mu.Unlock()
+
+	var wg sync.WaitGroup
+	wg.Go(func() { ob.readProfiles(ctx, c) })
+	wg.Go(func() { ob.readAddons(ctx, c) })
+	wg.Go(func() { ob.readAccessEntries(ctx, c) })
+	wg.Go(func() { ob.readPodIdentity(ctx, c) })
+	wg.Go(func() { ob.readKube(ctx, c) })
+	wg.Wait()
+}
+
+func (ob *observer) clusterARN(ref ClusterRef) string {
+	return "arn:" + ob.s.Partition + ":eks:" + ref.Region + ":" + ob.s.Account + ":cluster/" + ref.Name
+}
+
+// clusterFromAPI converts DescribeCluster's answer.
+func clusterFromAPI(ref ClusterRef, in *ekstypes.Cluster) *Cluster {
+	c := &Cluster{Region: ref.Region, Name: ref.Name}
+	if in == nil {
+		return c
+	}
+	c.ARN = aws.ToString(in.Arn)
+	c.Status = string(in.Status)
+	c.Version = aws.ToString(in.Version)
+	c.PlatformVersion = aws.ToString(in.PlatformVersion)
+	c.Endpoint = aws.ToString(in.Endpoint)
+	if in.CertificateAuthority != nil {
+		c.CertificateAuthority = aws.ToString(in.CertificateAuthority.Data)
+	}
+	c.RoleARN = aws.ToString(in.RoleArn)
+	if v := in.ResourcesVpcConfig; v != nil {
+		c.VPCID = aws.ToString(v.VpcId)
+		c.SubnetIDs = append([]string(nil), v.SubnetIds...)
+		c.EndpointPublicAccess = v.EndpointPublicAccess
+		c.EndpointPrivateAccess = v.EndpointPrivateAccess
+		c.PublicAccessCIDRs = append([]string(nil), v.PublicAccessCidrs...)
+		if c.EndpointPublicAccess && len(c.PublicAccessCIDRs) == 0 {
+			c.PublicAccessCIDRs = []string{"0.0.0.0/0"} // what EKS means and reports
+		}
+	}
+	if n := in.KubernetesNetworkConfig; n != nil {
+		c.ServiceIPv4CIDR = aws.ToString(n.ServiceIpv4Cidr)
+	}
+	if in.Logging != nil {
+		seen := map[string]bool{}
+		for _, ls := range in.Logging.ClusterLogging {
+			if !aws.ToBool(ls.Enabled) {
+				continue
+			}
+			for _, t := range ls.Types {
+				if !seen[string(t)] {
+					seen[string(t)] = true
+					c.Logging = append(c.Logging, string(t))
+				}
+			}
+		}
+		sort.Strings(c.Logging)
+	}
+	for _, ec := range in.EncryptionConfig {
+		for _, r := range ec.Resources {
+			if r == "secrets" && ec.Provider != nil {
+				c.SecretsKMSKeyARN = aws.ToString(ec.Provider.KeyArn)
+			}
+		}
+	}
+	c.AuthenticationMode = AuthModeConfigMapDefault
+	if in.AccessConfig != nil && in.AccessConfig.AuthenticationMode != "" {
+		c.AuthenticationMode = string(in.AccessConfig.AuthenticationMode)
+	}
+	if in.Identity != nil && in.Identity.Oidc != nil {
+		c.OIDCIssuer = aws.ToString(in.Identity.Oidc.Issuer)
+	}
+	c.DeletionProtection = in.DeletionProtection
+	c.Tags = in.Tags
+	return c
+}
+
+// AuthModeConfigMapDefault is the mode of a cluster whose DescribeCluster
+// answer has no accessConfig: clusters created through the API default to
+// CONFIG_MAP.
+const AuthModeConfigMapDefault = "CONFIG_MAP"
+
+func (ob *observer) readProfiles(ctx context.Context, c *Cluster) {
+	api := ob.clientsFor(c.Region).EKS
+	fail := func(res string, err error) {
+		if ctx.Err() == nil {
+			ob.unavailable(Unavailable{What: PartFargateProfiles, Region: c.Region, Cluster: c.ARN, Resource: res, Reason: reason(err)})
+		}
+	}
+	p := eks.NewListFargateProfilesPaginator(api, &eks.ListFargateProfilesInput{ClusterName: aws.String(c.Name)})
+	var names []string
+	for p.HasMorePages() {
+		var out *eks.ListFargateProfilesOutput
+		if err := ob.call(ctx, func() (err error) { out, err = p.NextPage(ctx); return err }); err != nil {
+			fail("eks:ListFargateProfiles", err)
+			return
+		}
+		names = append(names, out.FargateProfileNames...)
+	}
+	profiles := make([]*FargateProfile, len(names))
+	var failed bool
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for i, name := range names {
+		wg.Go(func() {
+			var out *eks.DescribeFargateProfileOutput
+			err := ob.call(ctx, func() (err error) {
+				out, err = api.DescribeFargateProfile(ctx, &eks.DescribeFargateProfileInput{ClusterName: aws.String(c.Name), FargateProfileName: aws.String(name)})
+				return err
+			})
+			if err != nil {
+				if isNotFound(err) { // deleted since the list
+					return
+				}
+				fail("fargateprofile/"+c.Name+"/"+name, err)
+				mu.Lock()
+				failed = true
+				mu.Unlock()
+				return
+			}
+			fp := out.FargateProfile
+			prof := &FargateProfile{
+				Name:                aws.ToString(fp.FargateProfileName),
+				ARN:                 aws.ToString(fp.FargateProfileArn),
+				Status:              string(fp.Status),
+				PodExecutionRoleARN: aws.ToString(fp.PodExecutionRoleArn),
+				Subnets:             append([]string(nil), fp.Subnets...),
+			}
+			for _, sel := range fp.Selectors {
+				prof.Selectors = append(prof.Selectors, Selector{Namespace: aws.ToString(sel.Namespace), Labels: sel.Labels})
+			}
+			profiles[i] = prof
+		})
+	}
+	wg.Wait()
+	if failed {
+		return
+	}
+	for _, p := range profiles {
+		if p != nil {
+			c.FargateProfiles = append(c.FargateProfiles, p)
+		}
+	}
+}
+
+func (ob *observer) readAddons(ctx context.Context, c *Cluster) {
+	api := ob.clientsFor(c.Region).EKS
+	fail := func(res string, err error) {
+		if ctx.Err() == nil {
+			ob.unavailable(Unavailable{What: PartAddons, Region: c.Region, Cluster: c.ARN, Resource: res, Reason: reason(err)})
+		}
+	}
+	p := eks.NewListAddonsPaginator(api, &eks.ListAddonsInput{ClusterName: aws.String(c.Name)})
+	var names []string
+	for p.HasMorePages() {
+		var out *eks.ListAddonsOutput
+		if err := ob.call(ctx, func() (err error) { out, err = p.NextPage(ctx); return err }); err != nil {
+			fail("eks:ListAddons", err)
+			return
+		}
+		names = append(names, out.Addons...)
+	}
+	addons := make([]*Addon, len(names))
+	var failed bool
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for i, name := range names {
+		wg.Go(func() {
+			var out *eks.DescribeAddonOutput
+			err := ob.call(ctx, func() (err error) {
+				out, err = api.DescribeAddon(ctx, &eks.DescribeAddonInput{ClusterName: aws.String(c.Name), AddonName: aws.String(name)})
+				return err
+			})
+			if err != nil {
+				if isNotFound(err) {
+					return
+				}
+				fail("addon/"+c.Name+"/"+name, err)
+				mu.Lock()
+				failed = true
+				mu.Unlock()
+				return
+			}
+			a := out.Addon
+			addons[i] = &Addon{
+				Name:                  aws.ToString(a.AddonName),
+				Version:               aws.ToString(a.AddonVersion),
+				Status:                string(a.Status),
+				ConfigurationValues:   aws.ToString(a.ConfigurationValues),
+				ServiceAccountRoleARN: aws.ToString(a.ServiceAccountRoleArn),
+			}
+		})
+	}
+	wg.Wait()
+	if failed {
+		return
+	}
+	for _, a := range addons {
+		if a != nil {
+			c.Addons = append(c.Addons, a)
+		}
+	}
+}
+
+// readAccessEntries reads access entries in the API modes; a CONFIG_MAP
+// cluster has none (EKS refuses the call).
+func (ob *observer) readAccessEntries(ctx context.Context, c *Cluster) {
+	if c.AuthenticationMode == AuthModeConfigMapDefault {
+		return
+	}
+	api := ob.clientsFor(c.Region).EKS
+	fail := func(res string, err error) {
+		if ctx.Err() == nil {
+			ob.unavailable(Unavailable{What: PartAccessEntries, Region: c.Region, Cluster: c.ARN, Resource: res, Reason: reason(err)})
+		}
+	}
+	p := eks.NewListAccessEntriesPaginator(api, &eks.ListAccessEntriesInput{ClusterName: aws.String(c.Name)})
+	var principals []string
+	for p.HasMorePages() {
+		var out *eks.ListAccessEntriesOutput
+		if err := ob.call(ctx, func() (err error) { out, err = p.NextPage(ctx); return err }); err != nil {
+			fail("eks:ListAccessEntries", err)
+			return
+		}
+		principals = append(principals, out.AccessEntries...)
+	}
+	entries := make([]*AccessEntry, len(principals))
+	var failed bool
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for i, principal := range principals {
+		wg.Go(func() {
+			var out *eks.DescribeAccessEntryOutput
+			err := ob.call(ctx, func() (err error) {
+				out, err = api.DescribeAccessEntry(ctx, &eks.DescribeAccessEntryInput{ClusterName: aws.String(c.Name), PrincipalArn: aws.String(principal)})
+				return err
+			})
+			if err != nil {
+				if isNotFound(err) {
+					return
+				}
+				fail(principal, err)
+				mu.Lock()
+				failed = true
+				mu.Unlock()
+				return
+			}
+			ae := out.AccessEntry
+			e := &AccessEntry{
+				PrincipalARN:     aws.ToString(ae.PrincipalArn),
+				Type:             aws.ToString(ae.Type),
+				Username:         aws.ToString(ae.Username),
+				KubernetesGroups: ae.KubernetesGroups,
+			}
+			// Only STANDARD entries have access policies; EKS refuses the
+			// call for the other types.
+			if e.Type == "" || e.Type == "STANDARD" {
+				pp := eks.NewListAssociatedAccessPoliciesPaginator(api, &eks.ListAssociatedAccessPoliciesInput{ClusterName: aws.String(c.Name), PrincipalArn: aws.String(principal)})
+				for pp.HasMorePages() {
+					var lo *eks.ListAssociatedAccessPoliciesOutput
+					if err := ob.call(ctx, func() (err error) { lo, err = pp.NextPage(ctx); return err }); err != nil {
+						fail(principal+" (associated access policies)", err)
+						mu.Lock()
+						failed = true
+						mu.Unlock()
+						return
+					}
+					for _, ap := range lo.AssociatedAccessPolicies {
+						a := AccessPolicyAssociation{PolicyARN: aws.ToString(ap.PolicyArn)}
+						if ap.AccessScope != nil {
+							a.ScopeType = string(ap.AccessScope.Type)
+							a.Namespaces = ap.AccessScope.Namespaces
+						}
+						e.Policies = append(e.Policies, a)
+					}
+				}
+			}
+			entries[i] = e
+		})
+	}
+	wg.Wait()
+	if failed {
+		return
+	}
+	for _, e := range entries {
+		if e != nil {
+			c.AccessEntries = append(c.AccessEntries, e)
+		}
+	}
+}
+
+func (ob *observer) readPodIdentity(ctx context.Context, c *Cluster) {
+	api := ob.clientsFor(c.Region).EKS
+	p := eks.NewListPodIdentityAssociationsPaginator(api, &eks.ListPodIdentityAssociationsInput{ClusterName: aws.String(c.Name)})
+	var out []*PodIdentityAssociation
+	for p.HasMorePages() {
+		var page *eks.ListPodIdentityAssociationsOutput
+		if err := ob.call(ctx, func() (err error) { page, err = p.NextPage(ctx); return err }); err != nil {
+			if ctx.Err() == nil {
+				ob.unavailable(Unavailable{What: PartPodIdentity, Region: c.Region, Cluster: c.ARN, Resource: "eks:ListPodIdentityAssociations", Reason: reason(err)})
+			}
+			return
+		}
+		for _, a := range page.Associations {
+			out = append(out, &PodIdentityAssociation{
+				Namespace:      aws.ToString(a.Namespace),
+				ServiceAccount: aws.ToString(a.ServiceAccount),
+				AssociationARN: aws.ToString(a.AssociationArn),
+				AssociationID:  aws.ToString(a.AssociationId),
+			})
+		}
+	}
+	c.PodIdentityAssociations = out
+}
+
+// readNetwork reads, for a region, the subnets of its clusters, profiles and
+// spec, the route tables of their VPCs (for the main table), and the VPCs:
+// three bulk reads filtered by ID.
+func (ob *observer) readNetwork(ctx context.Context, region string) {
+	ids := map[string]bool{}
+	ob.mu.Lock()
+	for _, c := range ob.s.Clusters {
+		if c.Region != region {
+			continue
+		}
+		for _, id := range c.SubnetIDs {
+			ids[id] = true
+		}
+		for _, p := range c.FargateProfiles {
+			for _, id := range p.Subnets {
+				ids[id] = true
+			}
+		}
+	}
+	if sp := ob.s.Spec; sp != nil && sp.Region == region {
+		for _, id := range sp.Network.SubnetIDs {
+			ids[id] = true
+		}
+		for _, p := range sp.FargateProfiles {
+			for _, id := range p.Subnets {
+				ids[id] = true
+			}
+		}
+	}
+	ob.mu.Unlock()
+	if len(ids) == 0 {
+		return
+	}
+	api := ob.clientsFor(region).EC2
+	fail := func(res string, err error) {
+		if ctx.Err() == nil {
+			ob.unavailable(Unavailable{What: PartNetwork, Region: region, Resource: res, Reason: reason(err)})
+		}
+	}
+	net := &Network{Subnets: map[string]*Subnet{}, VPCs: map[string]*VPC{}}
+	vpcs := map[string]bool{}
+	for _, chunk := range chunks(sortedKeys(ids), 200) {
+		p := ec2.NewDescribeSubnetsPaginator(api, &ec2.DescribeSubnetsInput{Filters: []ec2types.Filter{{Name: aws.String("subnet-id"), Values: chunk}}})
+		for p.HasMorePages() {
+			var out *ec2.DescribeSubnetsOutput
+			if err := ob.call(ctx, func() (err error) { out, err = p.NextPage(ctx); return err }); err != nil {
+				fail("ec2:DescribeSubnets", err)
+				return
+			}
+			for _, sn := range out.Subnets {
+				s := &Subnet{ID: aws.ToString(sn.SubnetId), VPCID: aws.ToString(sn.VpcId), AvailabilityZone: aws.ToString(sn.AvailabilityZone), CIDR: aws.ToString(sn.CidrBlock)}
+				net.Subnets[s.ID] = s
+				vpcs[s.VPCID] = true
+			}
+		}
+	}
+	ob.mu.Lock()
+	for _, c := range ob.s.Clusters {
+		if c.Region == region && c.VPCID != "" {
+			vpcs[c.VPCID] = true
+		}
+	}
+	ob.mu.Unlock()
+	vpcIDs := sortedKeys(vpcs)
+	if len(vpcIDs) > 0 {
+		main := map[string]*ec2types.RouteTable{}     // VPC → main table
+		explicit := map[string]*ec2types.RouteTable{} // subnet → table
+		for _, chunk := range chunks(vpcIDs, 200) {
+			p := ec2.NewDescribeRouteTablesPaginator(api, &ec2.DescribeRouteTablesInput{Filters: []ec2types.Filter{{Name: aws.String("vpc-id"), Values: chunk}}})
+			for p.HasMorePages() {
+				var out *ec2.DescribeRouteTablesOutput
+				if err := ob.call(ctx, func() (err error) { out, err = p.NextPage(ctx); return err }); err != nil {
+					fail("ec2:DescribeRouteTables", err)
+					return
+				}
+				for i := range out.RouteTables {
+					rt := &out.RouteTables[i]
+					for _, a := range rt.Associations {
+						if aws.ToBool(a.Main) {
+							main[aws.ToString(rt.VpcId)] = rt
+						}
+						if id := aws.ToString(a.SubnetId); id != "" {
+							explicit[id] = rt
+						}
+					}
+				}
+			}
+		}
+		for _, s := range net.Subnets {
+			rt := explicit[s.ID]
+			if rt == nil {
+				rt = main[s.VPCID]
+			}
+			if rt == nil {
+				continue
+			}
+			s.RouteTableID = aws.ToString(rt.RouteTableId)
+			for _, r := range rt.Routes {
+				if gw := aws.ToString(r.GatewayId); strings.HasPrefix(gw, "igw-") {
+					s.InternetGatewayRoute = gw
+					break
+				}
+			}
+		}
+		for _, chunk := range chunks(vpcIDs, 200) {
+			p := ec2.NewDescribeVpcsPaginator(api, &ec2.DescribeVpcsInput{Filters: []ec2types.Filter{{Name: aws.String("vpc-id"), Values: chunk}}})
+			for p.HasMorePages() {
+				var out *ec2.DescribeVpcsOutput
+				if err := ob.call(ctx, func() (err error) { out, err = p.NextPage(ctx); return err }); err != nil {
+					fail("ec2:DescribeVpcs", err)
+					return
+				}
+				for _, v := range out.Vpcs {
+					vpc := &VPC{ID: aws.ToString(v.VpcId)}
+					seen := map[string]bool{}
+					add := func(c string) {
+						if c != "" && !seen[c] {
+							seen[c] = true
+							vpc.CIDRs = append(vpc.CIDRs, c)
+						}
+					}
+					add(aws.ToString(v.CidrBlock))
+					for _, a := range v.CidrBlockAssociationSet {
+						if a.CidrBlockState == nil || a.CidrBlockState.State == ec2types.VpcCidrBlockStateCodeAssociated {
+							add(aws.ToString(a.CidrBlock))
+						}
+					}
+					net.VPCs[vpc.ID] = vpc
+				}
+			}
+		}
+	}
+	ob.mu.Lock()
+	ob.s.Network[region] = net
+	ob.mu.Unlock()
+}
+
+// readKMSKeys describes each distinct Secrets key once, in its own region.
+func (ob *observer) readKMSKeys(ctx context.Context) {
+	keys := map[string]string{} // key ARN → cluster ARN (first)
+	ob.mu.Lock()
+	for _, c := range ob.s.Clusters {
+		if c.SecretsKMSKeyARN != "" {
+			if _, ok := keys[c.SecretsKMSKeyARN]; !ok {
+				keys[c.SecretsKMSKeyARN] = c.ARN
+			}
+		}
+	}
+	ob.mu.Unlock()
+	var wg sync.WaitGroup
+	for keyARN := range keys {
+		wg.Go(func() {
+			region := ob.iamRegion()
+			if a, err := arn.Parse(keyARN); err == nil && a.Region != "" {
+				region = a.Region
+			}
+			var out *kms.DescribeKeyOutput
+			err := ob.call(ctx, func() (err error) {
+				out, err = ob.clientsFor(region).KMS.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String(keyARN)})
+				return err
+			})
+			if err != nil {
+				if ctx.Err() == nil {
+					ob.mu.Lock()
+					var clusters []*Cluster
+					for _, c := range ob.s.Clusters {
+						if c.SecretsKMSKeyARN == keyARN {
+							clusters = append(clusters, c)
+						}
+					}
+					ob.mu.Unlock()
+					for _, c := range clusters {
+						ob.unavailable(Unavailable{What: PartKMS, Region: c.Region, Cluster: c.ARN, Resource: keyARN, Reason: reason(err)})
+					}
+				}
+				return
+			}
+			k := &KMSKey{ARN: keyARN}
+			if md := out.KeyMetadata; md != nil {
+				k.KeyManager = string(md.KeyManager)
+				k.State = string(md.KeyState)
+			}
+			ob.mu.Lock()
+			ob.s.KMSKeys[keyARN] = k
+			ob.mu.Unlock()
+		})
+	}
+	wg.Wait()
+}
+
+// relevantRoles returns the roles whose policies the checks examine, and
+// which of them need their permissions (inline and customer managed
+// policies) read too.
+func relevantRoles(s *Snapshot) (all []*Role, withPermissions map[string]bool) {
+	want := map[string]bool{}
+	perms := map[string]bool{}
+	add := func(arn string, p bool) {
+		if r := s.Role(arn); r != nil {
+			want[r.ARN] = true
+			if p {
+				perms[r.ARN] = true
+			}
+		}
+	}
+	byName := func(name string, p bool) {
+		for _, r := range s.Roles {
+			if r.Name == name {
+				want[r.ARN] = true
+				if p {
+					perms[r.ARN] = true
+				}
+			}
+		}
+	}
+	var issuers []string
+	for _, c := range s.Clusters {
+		add(c.RoleARN, true)
+		for _, p := range c.FargateProfiles {
+			add(p.PodExecutionRoleARN, true)
+		}
+		for _, a := range c.Addons {
+			add(a.ServiceAccountRoleARN, false)
+		}
+		if c.Kube != nil {
+			for _, sa := range c.Kube.ServiceAccounts {
+				add(sa.RoleARN, false)
+			}
+		}
+		if c.OIDCIssuer != "" {
+			issuers = append(issuers, c.OIDCIssuer)
+		}
+	}
+	if sp := s.Spec; sp != nil {
+		for _, rs := range []eksfargate.RoleSpec{sp.ClusterRole, sp.PodExecutionRole} {
+			add(rs.ARN, true)
+			if rs.Name != "" {
+				byName(rs.Name, true)
+			}
+		}
+		for _, sa := range sp.IRSA.ServiceAccounts {
+			if sa.RoleName != "" {
+				byName(sa.RoleName, false)
+			}
+		}
+	}
+	for _, r := range s.Roles {
+		for _, iss := range issuers {
+			if trustNamesIssuer(r, s.Partition, s.Account, iss) {
+				want[r.ARN] = true
+			}
+		}
+	}
+	for _, r := range s.Roles {
+		if want[r.ARN] {
+			all = append(all, r)
+		}
+	}
+	return all, perms
+}
+
+// readRolePolicies reads the attached policies of the relevant roles and,
+// for cluster and pod execution roles, their inline policies and the
+// default versions of their customer managed policies.
+func (ob *observer) readRolePolicies(ctx context.Context) {
+	s := ob.s
+	s.index()
+	roles, perms := relevantRoles(s)
+	api := ob.clientsFor(ob.iamRegion()).IAM
+	fail := func(res string, err error) {
+		if ctx.Err() == nil {
+			ob.unavailable(Unavailable{What: PartRolePolicies, Resource: res, Reason: reason(err)})
+		}
+	}
+	customer := map[string]bool{}
+	var wg sync.WaitGroup
+	for _, r := range roles {
+		wg.Go(func() {
+			var attached []AttachedPolicy
+			p := iam.NewListAttachedRolePoliciesPaginator(api, &iam.ListAttachedRolePoliciesInput{RoleName: aws.String(r.Name)})
+			for p.HasMorePages() {
+				var out *iam.ListAttachedRolePoliciesOutput
+				if err := ob.call(ctx, func() (err error) { out, err = p.NextPage(ctx); return err }); err != nil {
+					fail(r.ARN, err)
+					return
+				}
+				for _, ap := range out.AttachedPolicies {
+					attached = append(attached, AttachedPolicy{Name: aws.ToString(ap.PolicyName), ARN: aws.ToString(ap.PolicyArn)})
+				}
+			}
+			var inline []*InlinePolicy
+			if perms[r.ARN] {
+				var names []string
+				ip := iam.NewListRolePoliciesPaginator(api, &iam.ListRolePoliciesInput{RoleName: aws.String(r.Name)})
+				for ip.HasMorePages() {
+					var out *iam.ListRolePoliciesOutput
+					if err := ob.call(ctx, func() (err error) { out, err = ip.NextPage(ctx); return err }); err != nil {
+						fail(r.ARN, err)
+						return
+					}
+					names = append(names, out.PolicyNames...)
+				}
+				for _, name := range names {
+					var out *iam.GetRolePolicyOutput
+					err := ob.call(ctx, func() (err error) {
+						out, err = api.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: aws.String(r.Name), PolicyName: aws.String(name)})
+						return err
+					})
+					if err != nil {
+						fail(r.ARN+" (inline policy "+name+")", err)
+						return
+					}
+					inline = append(inline, parseInline(name, aws.ToString(out.PolicyDocument)))
+				}
+				ob.mu.Lock()
+				for _, ap := range attached {
+					if !isAWSManaged(ap.ARN) {
+						customer[ap.ARN] = true
+					}
+				}
+				ob.mu.Unlock()
+			}
+			ob.mu.Lock()
+			r.AttachedPolicies, r.InlinePolicies, r.PoliciesRead = attached, inline, true
+			ob.mu.Unlock()
+		})
+	}
+	wg.Wait()
+	for polARN := range customer {
+		wg.Go(func() {
+			var gp *iam.GetPolicyOutput
+			if err := ob.call(ctx, func() (err error) {
+				gp, err = api.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String(polARN)})
+				return err
+			}); err != nil {
+				fail(polARN, err)
+				return
+			}
+			mp := &ManagedPolicy{ARN: polARN, Name: aws.ToString(gp.Policy.PolicyName), DefaultVersion: aws.ToString(gp.Policy.DefaultVersionId)}
+			var gv *iam.GetPolicyVersionOutput
+			if err := ob.call(ctx, func() (err error) {
+				gv, err = api.GetPolicyVersion(ctx, &iam.GetPolicyVersionInput{PolicyArn: aws.String(polARN), VersionId: aws.String(mp.DefaultVersion)})
+				return err
+			}); err != nil {
+				fail(polARN, err)
+				return
+			}
+			ip := parseInline(mp.Name, aws.ToString(gv.PolicyVersion.Document))
+			mp.Source, mp.Doc, mp.Error = ip.Source, ip.Doc, ip.Error
+			ob.mu.Lock()
+			s.Policies[polARN] = mp
+			ob.mu.Unlock()
+		})
+	}
+	wg.Wait()
+}
+
+func parseInline(name, raw string) *InlinePolicy {
+	p := &InlinePolicy{Name: name, Source: raw}
+	if src, err := iamtrust.DecodeLive(raw); err == nil {
+		p.Source = src
+	}
+	if doc, err := iamtrust.ParseLive(raw); err == nil {
+		p.Doc = doc
+	} else {
+		p.Error = err.Error()
+	}
+	return p
+}
+
+// isAWSManaged reports an AWS managed policy ARN (arn:<p>:iam::aws:policy/…).
+func isAWSManaged(policyARN string) bool { return strings.Contains(policyARN, ":iam::aws:policy/") }
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func chunks(s []string, n int) [][]string {
+	var out [][]string
+	for len(s) > n {
+		out = append(out, s[:n])
+		s = s[n:]
+	}
+	if len(s) > 0 {
+		out = append(out, s)
+	}
+	return out
+}

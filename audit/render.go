@@ -1,0 +1,327 @@
+package audit
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/fargatekit/fargatekit/iamtrust"
+)
+
+// SARIFVersion is the version of the SARIF documents WriteSARIF writes.
+const SARIFVersion = "2.1.0"
+
+const sarifSchema = "https://json.schemastore.org/sarif-2.1.0.json"
+
+// sarifLevel maps a severity to a SARIF result level.
+func sarifLevel(s iamtrust.Severity) string {
+	switch {
+	case s >= iamtrust.SeverityHigh:
+		return "error"
+	case s == iamtrust.SeverityMedium:
+		return "warning"
+	default:
+		return "note"
+	}
+}
+
+// securitySeverity is the CVSS-like score code-scanning tools sort by.
+func securitySeverity(s iamtrust.Severity) string {
+	switch s {
+	case iamtrust.SeverityCritical:
+		return "9.5"
+	case iamtrust.SeverityHigh:
+		return "8.0"
+	case iamtrust.SeverityMedium:
+		return "5.5"
+	case iamtrust.SeverityLow:
+		return "3.0"
+	}
+	return "0.0"
+}
+
+type sarifLog struct {
+	Schema  string     `json:"$schema"`
+	Version string     `json:"version"`
+	Runs    []sarifRun `json:"runs"`
+}
+
+type sarifRun struct {
+	Tool        sarifTool         `json:"tool"`
+	Invocations []sarifInvocation `json:"invocations"`
+	Results     []sarifResult     `json:"results"`
+	Properties  map[string]any    `json:"properties,omitempty"`
+}
+
+type sarifTool struct {
+	Driver sarifDriver `json:"driver"`
+}
+
+type sarifDriver struct {
+	Name           string      `json:"name"`
+	InformationURI string      `json:"informationUri"`
+	Rules          []sarifRule `json:"rules"`
+}
+
+type sarifText struct {
+	Text string `json:"text"`
+}
+
+type sarifRule struct {
+	ID                   string         `json:"id"`
+	Name                 string         `json:"name"`
+	ShortDescription     sarifText      `json:"shortDescription"`
+	FullDescription      sarifText      `json:"fullDescription"`
+	Help                 sarifText      `json:"help"`
+	HelpURI              string         `json:"helpUri"`
+	DefaultConfiguration map[string]any `json:"defaultConfiguration"`
+	Properties           map[string]any `json:"properties"`
+}
+
+type sarifInvocation struct {
+	ExecutionSuccessful        bool                `json:"executionSuccessful"`
+	ToolExecutionNotifications []sarifNotification `json:"toolExecutionNotifications,omitempty"`
+}
+
+type sarifNotification struct {
+	Level      string         `json:"level"`
+	Message    sarifText      `json:"message"`
+	Descriptor map[string]any `json:"descriptor"`
+	Locations  []sarifLoc     `json:"locations,omitempty"`
+}
+
+type sarifResult struct {
+	RuleID              string            `json:"ruleId"`
+	RuleIndex           int               `json:"ruleIndex"`
+	Level               string            `json:"level"`
+	Message             sarifText         `json:"message"`
+	Locations           []sarifLoc        `json:"locations"`
+	PartialFingerprints map[string]string `json:"partialFingerprints"`
+	Properties          map[string]any    `json:"properties"`
+}
+
+type sarifLoc struct {
+	LogicalLocations []sarifLogical `json:"logicalLocations"`
+}
+
+type sarifLogical struct {
+	Name               string `json:"name"`
+	FullyQualifiedName string `json:"fullyQualifiedName"`
+	Kind               string `json:"kind"`
+}
+
+func logical(resource string) []sarifLoc {
+	name := resource
+	if i := strings.LastIndexAny(resource, "/:"); i >= 0 && i < len(resource)-1 {
+		name = resource[i+1:]
+	}
+	return []sarifLoc{{LogicalLocations: []sarifLogical{{Name: name, FullyQualifiedName: resource, Kind: "resource"}}}}
+}
+
+// WriteSARIF writes the report as a SARIF 2.1.0 log: one run whose rules are
+// the checks that ran (with helpUri to the AWS documentation), whose results
+// are the findings (levels error for high and critical, warning for medium,
+// note for low and info; locations are logical locations naming the
+// resource), and whose invocation lists the incomplete checks as
+// notifications.
+func WriteSARIF(w io.Writer, r *Report) error {
+	run := sarifRun{
+		Tool:    sarifTool{Driver: sarifDriver{Name: "fargatekit", InformationURI: "https://github.com/fargatekit/fargatekit", Rules: []sarifRule{}}},
+		Results: []sarifResult{},
+	}
+	index := map[string]int{}
+	addRule := func(c CheckInfo) int {
+		if i, ok := index[c.ID]; ok {
+			return i
+		}
+		index[c.ID] = len(run.Tool.Driver.Rules)
+		full := c.Rationale
+		if full == "" {
+			full = c.Title
+		}
+		help := c.Remedy
+		if help == "" {
+			help = c.Title
+		}
+		run.Tool.Driver.Rules = append(run.Tool.Driver.Rules, sarifRule{
+			ID: c.ID, Name: ruleName(c.Title), ShortDescription: sarifText{c.Title}, FullDescription: sarifText{full},
+			Help: sarifText{help}, HelpURI: c.DocURL,
+			DefaultConfiguration: map[string]any{"level": sarifLevel(c.Severity)},
+			Properties:           map[string]any{"security-severity": securitySeverity(c.Severity), "tags": []string{"security", "eks", "iam"}},
+		})
+		return index[c.ID]
+	}
+	for _, c := range r.Checks {
+		addRule(c)
+	}
+	for _, f := range r.Findings {
+		i, ok := index[f.Check]
+		if !ok {
+			i = addRule(CheckInfo{ID: f.Check, Title: f.Check, Severity: f.Severity})
+		}
+		msg := f.Message
+		if f.Expected != "" {
+			msg += "\nExpected: " + f.Expected
+		}
+		if f.Actual != "" {
+			msg += "\nActual: " + f.Actual
+		}
+		props := map[string]any{"severity": f.Severity.String()}
+		for k, v := range map[string]string{"account": f.Account, "region": f.Region, "cluster": f.Cluster, "expected": f.Expected, "actual": f.Actual} {
+			if v != "" {
+				props[k] = v
+			}
+		}
+		if len(f.Fix) > 0 {
+			var fixes []string
+			for _, c := range f.Fix {
+				fixes = append(fixes, fmt.Sprintf("%s %s %s: %s", c.Action, c.Kind, c.Resource, c.Summary))
+			}
+			props["fix"] = fixes
+		}
+		run.Results = append(run.Results, sarifResult{
+			RuleID: f.Check, RuleIndex: i, Level: sarifLevel(f.Severity), Message: sarifText{msg},
+			Locations:           logical(f.Resource),
+			PartialFingerprints: map[string]string{"fargatekit/v1": fingerprint(f)},
+			Properties:          props,
+		})
+	}
+	inv := sarifInvocation{ExecutionSuccessful: true}
+	for _, in := range r.Incomplete {
+		inv.ToolExecutionNotifications = append(inv.ToolExecutionNotifications, sarifNotification{
+			Level: "warning", Message: sarifText{"check " + in.Check + " incomplete for " + in.Resource + ": " + in.Reason},
+			Descriptor: map[string]any{"id": in.Check}, Locations: logical(in.Resource),
+		})
+	}
+	run.Invocations = []sarifInvocation{inv}
+	run.Properties = map[string]any{"schema": r.Schema, "generatedAt": r.GeneratedAt, "account": r.Account, "summary": r.Summary}
+	if len(r.Accounts) > 0 {
+		run.Properties["accounts"] = r.Accounts
+	}
+	b, err := json.MarshalIndent(sarifLog{Schema: sarifSchema, Version: SARIFVersion, Runs: []sarifRun{run}}, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(b, '\n'))
+	return err
+}
+
+// ruleName turns a title into a PascalCase SARIF rule name.
+func ruleName(title string) string {
+	var b strings.Builder
+	for _, w := range strings.FieldsFunc(title, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9')
+	}) {
+		b.WriteString(strings.ToUpper(w[:1]) + w[1:])
+	}
+	return b.String()
+}
+
+// fingerprint identifies a finding across runs: check, account, cluster and
+// resource (not the message, which carries changing evidence).
+func fingerprint(f Finding) string {
+	h := sha256.Sum256([]byte(f.Check + "\x00" + f.Account + "\x00" + f.Cluster + "\x00" + f.Resource + "\x00" + f.Expected))
+	return hex.EncodeToString(h[:16])
+}
+
+// TextOptions configure WriteText.
+type TextOptions struct {
+	// Color adds ANSI colours to severities. AutoColor decides it from the
+	// writer.
+	Color bool
+	// Verbose adds the planned fixes' details.
+	Verbose bool
+}
+
+// AutoColor reports whether w is a terminal (a character device), where
+// WriteText should colour its output.
+func AutoColor(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+var severityColor = map[iamtrust.Severity]string{
+	iamtrust.SeverityCritical: "\x1b[1;35m",
+	iamtrust.SeverityHigh:     "\x1b[1;31m",
+	iamtrust.SeverityMedium:   "\x1b[33m",
+	iamtrust.SeverityLow:      "\x1b[36m",
+	iamtrust.SeverityInfo:     "\x1b[2m",
+}
+
+// WriteText writes the report for people: findings grouped by severity,
+// worst first, each with its evidence and fix, then the incomplete checks
+// and a summary line.
+func WriteText(w io.Writer, r *Report, o TextOptions) error {
+	var b strings.Builder
+	paint := func(s iamtrust.Severity, text string) string {
+		if !o.Color {
+			return text
+		}
+		return severityColor[s] + text + "\x1b[0m"
+	}
+	acct := r.Account
+	if len(r.Accounts) > 0 {
+		acct = strings.Join(r.Accounts, ", ")
+	}
+	fmt.Fprintf(&b, "fargatekit audit of account %s: %d cluster(s) in %s, %s\n", orNone(acct), len(r.Clusters), list(r.Regions), r.GeneratedAt.UTC().Format("2006-01-02 15:04:05 UTC"))
+	for sev := iamtrust.SeverityCritical; sev >= iamtrust.SeverityInfo; sev-- {
+		var fs []Finding
+		for _, f := range r.Findings {
+			if f.Severity == sev {
+				fs = append(fs, f)
+			}
+		}
+		if len(fs) == 0 {
+			continue
+		}
+		fmt.Fprintf(&b, "\n%s (%d)\n", paint(sev, strings.ToUpper(sev.String())), len(fs))
+		for _, f := range fs {
+			fmt.Fprintf(&b, "  %-8s %s\n", f.Check, f.Resource)
+			if f.Cluster != "" && f.Cluster != f.Resource {
+				fmt.Fprintf(&b, "           cluster:  %s\n", f.Cluster)
+			}
+			fmt.Fprintf(&b, "           %s\n", f.Message)
+			if f.Expected != "" {
+				fmt.Fprintf(&b, "           expected: %s\n", f.Expected)
+			}
+			if f.Actual != "" {
+				fmt.Fprintf(&b, "           actual:   %s\n", f.Actual)
+			}
+			for _, c := range f.Fix {
+				note := ""
+				if c.Destructive {
+					note = " [destroys; needs --allow-destructive]"
+				}
+				if f.GrantsMore {
+					note += " [grants more; needs --allow-grants]"
+				}
+				fmt.Fprintf(&b, "           fix:      %s %s %s: %s%s\n", c.Action, c.Kind, c.Resource, c.Summary, note)
+			}
+		}
+	}
+	if len(r.Incomplete) > 0 {
+		fmt.Fprintf(&b, "\n%s (%d)\n", paint(iamtrust.SeverityMedium, "INCOMPLETE"), len(r.Incomplete))
+		for _, in := range r.Incomplete {
+			fmt.Fprintf(&b, "  %-8s %s\n           %s\n", in.Check, in.Resource, in.Reason)
+		}
+	}
+	if len(r.Findings) == 0 && len(r.Incomplete) == 0 {
+		b.WriteString("\nNo findings: the account meets every requirement checked.\n")
+	}
+	var counts []string
+	for sev := iamtrust.SeverityCritical; sev >= iamtrust.SeverityInfo; sev-- {
+		counts = append(counts, fmt.Sprintf("%d %s", r.Summary.BySeverity[sev.String()], sev))
+	}
+	fmt.Fprintf(&b, "\nSummary: %d finding(s) (%s); %d check(s) run, %d incomplete.\n",
+		r.Summary.Findings, strings.Join(counts, ", "), r.Summary.ChecksRun, r.Summary.ChecksIncomplete)
+	_, err := io.WriteString(w, b.String())
+	return err
+}

@@ -1,0 +1,201 @@
+package audit
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/fargatekit/fargatekit/iamtrust"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if diff := cmp.Diff(string(want), string(got)); diff != "" {
+		t.Errorf("%s differs (-want +got):\n%s", path, diff)
+	}
+}
+
+// brokenSnapshot has a few findings of each severity and an incomplete part.
+func brokenSnapshot() *Snapshot {
+	s := goodSnapshot()
+	c := cl(s)
+	setTrust(roleOf(s, fxPodRA), `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"eks-fargate-pods.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)
+	c.Logging = []string{"api", "audit"}
+	c.PublicAccessCIDRs = []string{"0.0.0.0/0"}
+	c.DeletionProtection = nil
+	c.PodIdentityAssociations = []*PodIdentityAssociation{{Namespace: "apps", ServiceAccount: "web", AssociationARN: "arn:aws:eks:us-west-2:123456789012:podidentityassociation/demo/a-1", AssociationID: "a-1"}}
+	s.Unavailable = []Unavailable{{What: PartKMS, Region: fxRegion, Cluster: c.ARN, Resource: fxKey, Reason: "AccessDeniedException: not authorized to perform kms:DescribeKey"}}
+	return s
+}
+
+func TestRenderGolden(t *testing.T) {
+	r := Evaluate(brokenSnapshot(), nil)
+	b, err := r.JSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "report.json", b)
+
+	var sarif bytes.Buffer
+	if err := WriteSARIF(&sarif, r); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "report.sarif", sarif.Bytes())
+
+	var text bytes.Buffer
+	if err := WriteText(&text, r, TextOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "report.txt", text.Bytes())
+
+	var color bytes.Buffer
+	if err := WriteText(&color, r, TextOptions{Color: true}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(color.String(), "\x1b[1;31mHIGH\x1b[0m") || strings.Contains(text.String(), "\x1b[") {
+		t.Errorf("colour only when asked: colour output lacks ANSI HIGH, or plain output has escapes")
+	}
+	if AutoColor(&color) {
+		t.Errorf("AutoColor(buffer) = true")
+	}
+}
+
+func TestReportJSONSchema(t *testing.T) {
+	r := Evaluate(brokenSnapshot(), nil)
+	b, err := r.JSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"schema", "generatedAt", "account", "findings", "incomplete", "summary"} {
+		if _, ok := doc[k]; !ok {
+			t.Errorf("report lacks %q", k)
+		}
+	}
+	if doc["schema"] != ReportSchema {
+		t.Errorf("schema = %v", doc["schema"])
+	}
+	sum := doc["summary"].(map[string]any)
+	for _, k := range []string{"bySeverity", "checksRun", "checksIncomplete"} {
+		if _, ok := sum[k]; !ok {
+			t.Errorf("summary lacks %q", k)
+		}
+	}
+	// Every finding's fix renders as planned changes, without Run.
+	for _, f := range doc["findings"].([]any) {
+		fm := f.(map[string]any)
+		for _, ch := range asList(fm["fix"]) {
+			c := ch.(map[string]any)
+			if c["id"] == nil || c["action"] == nil || c["resource"] == nil {
+				t.Errorf("fix change lacks id/action/resource: %v", c)
+			}
+		}
+	}
+
+	back, err := DecodeReport(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := back.JSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(string(b), string(again)); diff != "" {
+		t.Errorf("decode and encode changed the report (-want +got):\n%s", diff)
+	}
+	if err := Fix(t.Context(), back, Selection{}); err != ErrNotFixable {
+		t.Errorf("Fix of a decoded report = %v, want ErrNotFixable", err)
+	}
+	if _, err := DecodeReport(strings.NewReader(`{"schema":"fargatekit.io/audit-report/v9"}`)); err == nil {
+		t.Errorf("a report of another schema decoded")
+	}
+}
+
+func asList(v any) []any {
+	l, _ := v.([]any)
+	return l
+}
+
+func TestMerge(t *testing.T) {
+	a := Evaluate(brokenSnapshot(), nil)
+	s := goodSnapshot()
+	s.Account = "210987654321"
+	cl(s).ARN = "arn:aws:eks:us-west-2:210987654321:cluster/demo"
+	cl(s).EndpointPrivateAccess = false
+	b := Evaluate(s, nil)
+	m, err := Merge(a, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Account != "" || !cmp.Equal(m.Accounts, []string{"123456789012", "210987654321"}) {
+		t.Errorf("accounts = %q %v", m.Account, m.Accounts)
+	}
+	if m.Summary.Findings != len(a.Findings)+len(b.Findings) || len(m.Findings) != m.Summary.Findings {
+		t.Errorf("findings = %d, want %d", m.Summary.Findings, len(a.Findings)+len(b.Findings))
+	}
+	if m.Summary.ChecksRun != a.Summary.ChecksRun {
+		t.Errorf("checksRun = %d, want the distinct checks %d", m.Summary.ChecksRun, a.Summary.ChecksRun)
+	}
+	n := 0
+	for _, v := range m.Summary.BySeverity {
+		n += v
+	}
+	if n != m.Summary.Findings {
+		t.Errorf("bySeverity adds up to %d, want %d", n, m.Summary.Findings)
+	}
+	for i := 1; i < len(m.Findings); i++ {
+		if m.Findings[i].Severity > m.Findings[i-1].Severity {
+			t.Fatalf("merged findings not sorted worst first at %d", i)
+		}
+	}
+	// Merging the same report twice keeps one copy of each incomplete entry.
+	mm, err := Merge(a, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(mm.Incomplete) != len(a.Incomplete) || mm.Account != a.Account {
+		t.Errorf("merge of a report with itself: %d incomplete, account %q", len(mm.Incomplete), mm.Account)
+	}
+	if _, err := Merge(); err == nil {
+		t.Errorf("Merge() = nil error")
+	}
+	if _, err := Merge(&Report{Schema: "x"}); err == nil {
+		t.Errorf("Merge of another schema = nil error")
+	}
+}
+
+func TestSARIFLevels(t *testing.T) {
+	for _, tc := range []struct {
+		sev  iamtrust.Severity
+		want string
+	}{{iamtrust.SeverityCritical, "error"}, {iamtrust.SeverityHigh, "error"}, {iamtrust.SeverityMedium, "warning"}, {iamtrust.SeverityLow, "note"}, {iamtrust.SeverityInfo, "note"}} {
+		if got := sarifLevel(tc.sev); got != tc.want {
+			t.Errorf("sarifLevel(%s) = %s, want %s", tc.sev, got, tc.want)
+		}
+	}
+}

@@ -1,0 +1,483 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/spf13/cobra"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/fargatekit/fargatekit/audit"
+	"github.com/fargatekit/fargatekit/eksfargate"
+	"github.com/fargatekit/fargatekit/iamtrust"
+)
+
+func init() {
+	extraCommands = append(extraCommands, newAuditCmd, newFixCmd)
+}
+
+// auditFlags are the flags of `audit` and `fix`: what to audit and how to
+// reach it.
+type auditFlags struct {
+	specFile     string
+	clusters     []string
+	allClusters  bool
+	regions      []string
+	kubeconfig   string
+	profile      string
+	roleARNs     []string
+	accountsFile string
+	shard        string
+	shardCount   int
+	concurrency  int
+	checks       []string
+	skipChecks   []string
+	quiet        bool
+
+	// awsConfig loads the configuration of one account; tests replace it.
+	awsConfig func(ctx context.Context, region, profile, roleARN string) (aws.Config, error)
+}
+
+func (f *auditFlags) register(cmd *cobra.Command) {
+	fs := cmd.Flags()
+	fs.StringVarP(&f.specFile, "file", "f", "", "audit the cluster of this spec (YAML) and compare it with the spec")
+	fs.StringArrayVar(&f.clusters, "cluster", nil, "audit this cluster (repeatable)")
+	fs.BoolVar(&f.allClusters, "all-clusters", false, "audit every cluster of the regions")
+	fs.StringArrayVar(&f.regions, "region", nil, "region to audit (repeatable; default: from the environment or profile)")
+	fs.StringVar(&f.kubeconfig, "kubeconfig", "", "kubeconfig for the clusters' Kubernetes APIs (a context named after the cluster name or ARN, or whose server is the cluster's endpoint); default: an EKS token from the AWS credentials")
+	fs.StringVar(&f.profile, "profile", "", "AWS shared-config profile")
+	fs.StringArrayVar(&f.roleARNs, "role-arn", nil, "IAM role to assume; repeat it to audit several accounts")
+	fs.StringVar(&f.accountsFile, "accounts-file", "", "file with one role ARN per line (# comments) to assume, one account each")
+	fs.StringVar(&f.shard, "shard", "", "INDEX/COUNT: audit only the accounts of this shard (default: $JOB_COMPLETION_INDEX with --shard-count or $FARGATEKIT_SHARD_COUNT)")
+	fs.IntVar(&f.shardCount, "shard-count", 0, "number of shards when the index comes from $JOB_COMPLETION_INDEX")
+	fs.IntVar(&f.concurrency, "concurrency", 4, "accounts audited at once")
+	fs.StringArrayVar(&f.checks, "check", nil, "run only this check (repeatable)")
+	fs.StringArrayVar(&f.skipChecks, "skip-check", nil, "skip this check (repeatable)")
+	fs.BoolVarP(&f.quiet, "quiet", "q", false, "log only warnings and errors")
+}
+
+// badInput is exit code 2.
+func badInput(format string, args ...any) error {
+	return &exitError{code: 2, err: fmt.Errorf(format, args...)}
+}
+
+// newLogger logs to w: JSON lines when w is not a terminal, console
+// otherwise.
+func newLogger(w io.Writer, quiet bool) *zap.Logger {
+	level := zapcore.InfoLevel
+	if quiet {
+		level = zapcore.WarnLevel
+	}
+	var enc zapcore.Encoder
+	if audit.AutoColor(w) {
+		cfg := zap.NewDevelopmentEncoderConfig()
+		cfg.EncodeLevel = zapcore.CapitalColorLevelEncoder
+		enc = zapcore.NewConsoleEncoder(cfg)
+	} else {
+		cfg := zap.NewProductionEncoderConfig()
+		cfg.EncodeTime = zapcore.ISO8601TimeEncoder
+		enc = zapcore.NewJSONEncoder(cfg)
+	}
+	return zap.New(zapcore.NewCore(enc, zapcore.AddSync(w), level))
+}
+
+// target builds the audit target from the flags. defaultRegion is the
+// configuration's region, used when no --region is given.
+func (f *auditFlags) target(defaultRegion string) (audit.Target, error) {
+	n := 0
+	if f.specFile != "" {
+		n++
+	}
+	if len(f.clusters) > 0 {
+		n++
+	}
+	if f.allClusters {
+		n++
+	}
+	if n != 1 {
+		return audit.Target{}, badInput("give exactly one of -f SPEC, --cluster NAME and --all-clusters")
+	}
+	regions := f.regions
+	if len(regions) == 0 && defaultRegion != "" {
+		regions = []string{defaultRegion}
+	}
+	switch {
+	case f.specFile != "":
+		b, err := os.ReadFile(f.specFile)
+		if err != nil {
+			return audit.Target{}, badInput("spec: %v", err)
+		}
+		sp, err := eksfargate.LoadSpec(b)
+		if err != nil {
+			return audit.Target{}, badInput("%s: %v", f.specFile, err)
+		}
+		if sp.Name == "" || sp.Region == "" {
+			return audit.Target{}, badInput("%s: the spec needs name and region", f.specFile)
+		}
+		return audit.SpecTarget(sp), nil
+	case len(f.clusters) > 0:
+		if len(regions) == 0 {
+			return audit.Target{}, badInput("no region: pass --region or set AWS_REGION")
+		}
+		var t audit.Target
+		for _, r := range regions {
+			t.Clusters = append(t.Clusters, audit.ClustersTarget(r, f.clusters...).Clusters...)
+		}
+		return t, nil
+	default:
+		if len(regions) == 0 {
+			return audit.Target{}, badInput("no region: pass --region or set AWS_REGION")
+		}
+		return audit.RegionsTarget(regions...), nil
+	}
+}
+
+// accounts returns the role ARNs to audit (sorted), or [""] for the
+// caller's own account, and this shard's part of them.
+func (f *auditFlags) accounts() ([]string, error) {
+	set := map[string]bool{}
+	for _, a := range f.roleARNs {
+		set[strings.TrimSpace(a)] = true
+	}
+	if f.accountsFile != "" {
+		b, err := os.ReadFile(f.accountsFile)
+		if err != nil {
+			return nil, badInput("accounts file: %v", err)
+		}
+		sc := bufio.NewScanner(bytes.NewReader(b))
+		line := 0
+		for sc.Scan() {
+			line++
+			l := strings.TrimSpace(sc.Text())
+			if i := strings.IndexByte(l, '#'); i >= 0 {
+				l = strings.TrimSpace(l[:i])
+			}
+			if l == "" {
+				continue
+			}
+			if !strings.HasPrefix(l, "arn:") || !strings.Contains(l, ":role/") {
+				return nil, badInput("%s:%d: %q is not a role ARN", f.accountsFile, line, l)
+			}
+			set[l] = true
+		}
+	}
+	delete(set, "")
+	all := make([]string, 0, len(set))
+	for a := range set {
+		all = append(all, a)
+	}
+	sort.Strings(all)
+	if len(all) == 0 {
+		all = []string{""}
+	}
+	index, count, err := f.shardOf()
+	if err != nil {
+		return nil, err
+	}
+	if count <= 1 {
+		return all, nil
+	}
+	var mine []string
+	for i, a := range all {
+		if i%count == index {
+			mine = append(mine, a)
+		}
+	}
+	return mine, nil
+}
+
+// shardOf parses --shard or the Kubernetes indexed-Job environment.
+func (f *auditFlags) shardOf() (index, count int, err error) {
+	spec := f.shard
+	if spec == "" {
+		idx := os.Getenv("JOB_COMPLETION_INDEX")
+		if idx == "" {
+			return 0, 1, nil
+		}
+		count = f.shardCount
+		if count == 0 {
+			if c := os.Getenv("FARGATEKIT_SHARD_COUNT"); c != "" {
+				if count, err = strconv.Atoi(c); err != nil {
+					return 0, 0, badInput("FARGATEKIT_SHARD_COUNT %q: %v", c, err)
+				}
+			}
+		}
+		if count == 0 {
+			return 0, 0, badInput("JOB_COMPLETION_INDEX is set but the shard count is not: pass --shard-count or set FARGATEKIT_SHARD_COUNT")
+		}
+		spec = idx + "/" + strconv.Itoa(count)
+	}
+	i, c, ok := strings.Cut(spec, "/")
+	index, err1 := strconv.Atoi(i)
+	count, err2 := strconv.Atoi(c)
+	if !ok || err1 != nil || err2 != nil || count < 1 || index < 0 || index >= count {
+		return 0, 0, badInput("shard %q: want INDEX/COUNT with 0 <= INDEX < COUNT", spec)
+	}
+	return index, count, nil
+}
+
+// kubeFromFile returns an Options.Kube that picks the cluster's context of a
+// kubeconfig file.
+func kubeFromFile(path string) func(context.Context, *audit.Cluster) (*rest.Config, error) {
+	return func(_ context.Context, c *audit.Cluster) (*rest.Config, error) {
+		raw, err := clientcmd.LoadFromFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("kubeconfig %s: %w", path, err)
+		}
+		pick := ""
+		for name, ctx := range raw.Contexts {
+			if name == c.Name || name == c.ARN {
+				pick = name
+				break
+			}
+			if cl := raw.Clusters[ctx.Cluster]; cl != nil && c.Endpoint != "" && strings.TrimSuffix(cl.Server, "/") == strings.TrimSuffix(c.Endpoint, "/") {
+				pick = name
+			}
+		}
+		if pick == "" {
+			if len(raw.Contexts) == 1 || raw.CurrentContext != "" {
+				pick = raw.CurrentContext
+				if pick == "" {
+					for name := range raw.Contexts {
+						pick = name
+					}
+				}
+			}
+		}
+		if pick == "" {
+			return nil, fmt.Errorf("kubeconfig %s has no context for cluster %s", path, c.Name)
+		}
+		return clientcmd.NewNonInteractiveClientConfig(*raw, pick, &clientcmd.ConfigOverrides{}, nil).ClientConfig()
+	}
+}
+
+// options returns the audit options shared by every account.
+func (f *auditFlags) options(log *zap.Logger) func(*audit.Options) {
+	return func(o *audit.Options) {
+		o.Logger = log
+		o.Checks = f.checks
+		o.SkipChecks = f.skipChecks
+		if f.kubeconfig != "" {
+			o.Kube = kubeFromFile(f.kubeconfig)
+		}
+	}
+}
+
+// runAudits audits every account of this shard, at most --concurrency at
+// once, and merges the reports. An account that could not be audited at all
+// becomes an incomplete entry; if none could, the error is returned.
+func (f *auditFlags) runAudits(ctx context.Context, log *zap.Logger, extra ...func(*audit.Options)) (*audit.Report, error) {
+	accounts, err := f.accounts()
+	if err != nil {
+		return nil, err
+	}
+	if f.awsConfig == nil {
+		f.awsConfig = loadAWSConfig
+	}
+	region := ""
+	if len(f.regions) > 0 {
+		region = f.regions[0]
+	}
+	if f.specFile != "" && region == "" {
+		// The spec names its region.
+		if b, err := os.ReadFile(f.specFile); err == nil {
+			if sp, err := eksfargate.LoadSpec(b); err == nil {
+				region = sp.Region
+			}
+		}
+	}
+	type result struct {
+		r   *audit.Report
+		err error
+	}
+	results := make([]result, len(accounts))
+	sem := make(chan struct{}, max(1, f.concurrency))
+	var wg sync.WaitGroup
+	var targetErr error
+	var once sync.Once
+	for i, acct := range accounts {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			l := log
+			if acct != "" {
+				l = log.With(zap.String("roleArn", acct))
+			}
+			start := time.Now()
+			cfg, err := f.awsConfig(ctx, region, f.profile, acct)
+			if err != nil {
+				results[i].err = err
+				return
+			}
+			t, err := f.target(cfg.Region)
+			if err != nil {
+				once.Do(func() { targetErr = err })
+				return
+			}
+			l.Info("audit: start", zap.Int("account", i+1), zap.Int("of", len(accounts)))
+			opts := append([]func(*audit.Options){f.options(l), func(o *audit.Options) { o.AWS = cfg }}, extra...)
+			r, err := audit.Audit(ctx, t, opts...)
+			if err != nil {
+				l.Warn("audit: could not run", zap.Error(err))
+				results[i].err = err
+				return
+			}
+			l.Info("audit: done", zap.String("accountId", r.Account), zap.Int("findings", len(r.Findings)),
+				zap.Int("incomplete", len(r.Incomplete)), zap.Duration("elapsed", time.Since(start)))
+			results[i].r = r
+		})
+	}
+	wg.Wait()
+	if targetErr != nil {
+		return nil, targetErr
+	}
+	var reports []*audit.Report
+	var failed []audit.Incomplete
+	var firstErr error
+	for i, res := range results {
+		if res.err != nil {
+			var te *audit.TargetError
+			if errors.As(res.err, &te) {
+				return nil, badInput("%v", res.err)
+			}
+			if firstErr == nil {
+				firstErr = res.err
+			}
+			who := accounts[i]
+			if who == "" {
+				who = "the caller's account"
+			}
+			failed = append(failed, audit.Incomplete{Check: "*", Resource: who, Reason: "the audit could not run: " + res.err.Error()})
+			continue
+		}
+		reports = append(reports, res.r)
+	}
+	if len(reports) == 0 {
+		return nil, &exitError{code: 2, err: firstErr}
+	}
+	var merged *audit.Report
+	if len(reports) == 1 && len(failed) == 0 {
+		merged = reports[0]
+	} else {
+		merged, err = audit.Merge(reports...)
+		if err != nil {
+			return nil, &exitError{code: 2, err: err}
+		}
+		merged.Incomplete = append(merged.Incomplete, failed...)
+		if len(failed) > 0 {
+			merged.Summary.ChecksIncomplete++
+		}
+	}
+	return merged, nil
+}
+
+// writeReport renders a report in the format asked for.
+func writeReport(w io.Writer, r *audit.Report, format string) error {
+	switch format {
+	case "text", "":
+		return audit.WriteText(w, r, audit.TextOptions{Color: audit.AutoColor(w)})
+	case "json":
+		b, err := r.JSON()
+		if err != nil {
+			return err
+		}
+		_, err = w.Write(b)
+		return err
+	case "sarif":
+		return audit.WriteSARIF(w, r)
+	}
+	return badInput("output %q: want text, json or sarif", format)
+}
+
+// parseFailOn parses --fail-on: a severity or "none".
+func parseFailOn(s string) (iamtrust.Severity, bool, error) {
+	if strings.EqualFold(s, "none") {
+		return 0, false, nil
+	}
+	sev, err := iamtrust.ParseSeverity(s)
+	if err != nil {
+		return 0, false, badInput("--fail-on: %v (or none)", err)
+	}
+	return sev, true, nil
+}
+
+func newAuditCmd() *cobra.Command {
+	var f auditFlags
+	var output, failOn string
+	var allowIncomplete bool
+	cmd := &cobra.Command{
+		Use:   "audit (-f SPEC | --cluster NAME... | --all-clusters) [flags]",
+		Short: "Audit Fargate-only EKS clusters and their IAM wiring against the documented requirements",
+		Long: `Audit reads an account and its clusters (read-only: policies/audit-readonly.json
+lists every AWS action it uses), runs the checks of ` + "`fargatekit checks`" + `, and
+reports findings with evidence.
+
+Several accounts: repeat --role-arn or list role ARNs in --accounts-file; they
+are audited in parallel (--concurrency) and their reports merged. In an
+indexed Kubernetes Job, --shard INDEX/COUNT (or $JOB_COMPLETION_INDEX with
+--shard-count) audits a stable share of the accounts; join the shards' JSON
+reports with ` + "`fargatekit report merge`" + `.
+
+Exit codes: 0 no finding at or above --fail-on and nothing incomplete;
+1 findings at or above --fail-on, or checks that could not run (unless
+--allow-incomplete); 2 bad input, or an audit that could not run at all.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			min, failing, err := parseFailOn(failOn)
+			if err != nil {
+				return err
+			}
+			switch output {
+			case "text", "json", "sarif":
+			default:
+				return badInput("-o %q: want text, json or sarif", output)
+			}
+			log := newLogger(cmd.ErrOrStderr(), f.quiet)
+			defer func() { _ = log.Sync() }()
+			r, err := f.runAudits(cmd.Context(), log)
+			if err != nil {
+				var ee *exitError
+				if errors.As(err, &ee) {
+					return err
+				}
+				return &exitError{code: 2, err: err}
+			}
+			if err := writeReport(cmd.OutOrStdout(), r, output); err != nil {
+				return err
+			}
+			return auditExit(r, min, failing, allowIncomplete)
+		},
+	}
+	f.register(cmd)
+	cmd.Flags().StringVarP(&output, "output", "o", "text", "report format: text, json or sarif")
+	cmd.Flags().StringVar(&failOn, "fail-on", "high", "exit 1 when a finding is at or above this severity (info, low, medium, high, critical, or none)")
+	cmd.Flags().BoolVar(&allowIncomplete, "allow-incomplete", false, "exit 0 even when some checks could not run")
+	return cmd
+}
+
+// auditExit turns a report into the exit code.
+func auditExit(r *audit.Report, min iamtrust.Severity, failing, allowIncomplete bool) error {
+	if failing {
+		if n := len(r.AtOrAbove(min)); n > 0 {
+			return &exitError{code: 1, err: fmt.Errorf("%d finding(s) at or above %s", n, min)}
+		}
+	}
+	if len(r.Incomplete) > 0 && !allowIncomplete {
+		return &exitError{code: 1, err: fmt.Errorf("%d check(s) could not examine everything (see incomplete); pass --allow-incomplete to accept", len(r.Incomplete))}
+	}
+	return nil
+}

@@ -1,0 +1,127 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/spf13/cobra"
+	"go.uber.org/zap"
+
+	"github.com/fargatekit/fargatekit/audit"
+	"github.com/fargatekit/fargatekit/plan"
+)
+
+func newFixCmd() *cobra.Command {
+	var f auditFlags
+	var yes, allowGrants, allowDestructive bool
+	var resources []string
+	cmd := &cobra.Command{
+		Use:   "fix (-f SPEC | --cluster NAME... | --all-clusters) [--yes] [flags]",
+		Short: "Fix audit findings (dry run unless --yes)",
+		Long: `Fix audits the target, then plans the fixes of the findings selected with
+--check and --resource and prints the plan. With --yes it applies the plan
+through the same executor as ` + "`fargatekit apply`" + ` and audits again to verify.
+
+Fixes that grant more than the spec or the documented requirement need
+--allow-grants; fixes that delete or remove access need --allow-destructive.
+Fix works on one account at a time (at most one --role-arn).
+
+Exit codes: 0 nothing to fix, or every selected finding fixed; 1 a dry run
+with changes to make, or findings left after the fix; 2 bad input, or a fix
+that failed.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if len(f.roleARNs) > 1 || f.accountsFile != "" {
+				return badInput("fix works on one account: give at most one --role-arn and no --accounts-file")
+			}
+			log := newLogger(cmd.ErrOrStderr(), f.quiet)
+			defer func() { _ = log.Sync() }()
+			out := cmd.OutOrStdout()
+			opts := func(o *audit.Options) {
+				o.AllowGrants = allowGrants
+				o.AllowDestructive = allowDestructive
+				o.ApplyProgress = func(ev plan.Event) {
+					if ev.State == "started" || ev.State == "done" || ev.State == "failed" {
+						fmt.Fprintf(cmd.ErrOrStderr(), "%s %s %s: %s (%s)\n", ev.Change.Action, ev.Change.Kind, ev.Change.Resource, ev.State, ev.Elapsed.Round(time.Millisecond))
+					}
+				}
+			}
+			r, err := f.runAudits(cmd.Context(), log, opts)
+			if err != nil {
+				var ee *exitError
+				if errors.As(err, &ee) {
+					return err
+				}
+				return &exitError{code: 2, err: err}
+			}
+			sel := audit.Selection{Checks: f.checks, Resources: resources}
+			p, skipped := audit.FixPlan(r, sel, opts)
+			fmt.Fprint(out, p.Text())
+			writeSkipped(out, skipped)
+			if p.Empty() {
+				return nil
+			}
+			if !yes {
+				fmt.Fprintln(out, "\nDry run: nothing was changed. Run again with --yes to apply.")
+				return &exitError{code: 1}
+			}
+			if err := audit.Fix(cmd.Context(), r, sel, opts); err != nil {
+				return &exitError{code: 2, err: fmt.Errorf("fix: %w", err)}
+			}
+			fixed := map[string]bool{}
+			for _, c := range p.Changes {
+				for _, fd := range r.Findings {
+					for _, fc := range fd.Fix {
+						if fc.ID == c.ID {
+							fixed[fd.Check] = true
+						}
+					}
+				}
+			}
+			log.Info("fix: applied; auditing again", zap.Int("changes", len(p.Pending())))
+			again, err := f.runAudits(cmd.Context(), log)
+			if err != nil {
+				return &exitError{code: 2, err: fmt.Errorf("verify: %w", err)}
+			}
+			left := 0
+			for _, fd := range again.Findings {
+				if fixed[fd.Check] && len(fd.Fix) > 0 && !skippedHas(skipped, fd) {
+					left++
+					fmt.Fprintf(out, "still open: %s %s: %s\n", fd.Check, fd.Resource, fd.Message)
+				}
+			}
+			if left > 0 {
+				return &exitError{code: 1, err: fmt.Errorf("%d fixed finding(s) still open after the fix", left)}
+			}
+			fmt.Fprintf(out, "\nFixed: %d change(s) applied; a new audit finds none of the fixed kinds.\n", len(p.Pending()))
+			return nil
+		},
+	}
+	f.register(cmd)
+	cmd.Flags().BoolVar(&yes, "yes", false, "apply the fixes (default: dry run)")
+	cmd.Flags().BoolVar(&allowGrants, "allow-grants", false, "allow fixes that grant more than the spec or the documented requirement")
+	cmd.Flags().BoolVar(&allowDestructive, "allow-destructive", false, "allow fixes that delete or remove access")
+	cmd.Flags().StringArrayVar(&resources, "resource", nil, "fix only findings about this resource (repeatable)")
+	return cmd
+}
+
+func skippedHas(skipped []audit.Skipped, f audit.Finding) bool {
+	for _, s := range skipped {
+		if s.Check == f.Check && s.Resource == f.Resource {
+			return true
+		}
+	}
+	return false
+}
+
+func writeSkipped(w io.Writer, skipped []audit.Skipped) {
+	if len(skipped) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\nNot planned (%d):\n", len(skipped))
+	for _, s := range skipped {
+		fmt.Fprintf(w, "  %s %s: %s\n", s.Check, s.Resource, s.Reason)
+	}
+}
