@@ -285,6 +285,13 @@ func (f *auditFlags) runAudits(ctx context.Context, log *zap.Logger, extra ...fu
 	if err != nil {
 		return nil, err
 	}
+	if len(accounts) == 0 {
+		// More shards than accounts: this shard has nothing to audit. It
+		// still writes a (valid, empty) report so that a merge of every
+		// shard's report finds one per shard.
+		log.Info("audit: this shard has no accounts")
+		return emptyReport(time.Now()), nil
+	}
 	if f.awsConfig == nil {
 		f.awsConfig = loadAWSConfig
 	}
@@ -480,4 +487,17 @@ func auditExit(r *audit.Report, min iamtrust.Severity, failing, allowIncomplete 
 		return &exitError{code: 1, err: fmt.Errorf("%d check(s) could not examine everything (see incomplete); pass --allow-incomplete to accept", len(r.Incomplete))}
 	}
 	return nil
+}
+
+// emptyReport is the report of a shard that had no account to audit.
+func emptyReport(now time.Time) *audit.Report {
+	return &audit.Report{
+		Schema:      audit.ReportSchema,
+		GeneratedAt: now.UTC(),
+		Regions:     []string{},
+		Clusters:    []string{},
+		Checks:      []audit.CheckInfo{},
+		Findings:    []audit.Finding{},
+		Incomplete:  []audit.Incomplete{},
+	}
 }

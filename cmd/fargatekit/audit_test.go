@@ -381,3 +381,25 @@ fargateProfiles:
 		t.Errorf("merged report schema: %v %v", doc["schema"], err)
 	}
 }
+
+// A shard with no account (more shards than accounts) writes a valid empty
+// report and succeeds, so that `report merge` finds one report per shard.
+func TestEmptyShardWritesEmptyReport(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "accounts")
+	if err := os.WriteFile(file, []byte("arn:aws:iam::111111111111:role/audit\narn:aws:iam::222222222222:role/audit\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	code := run([]string{"audit", "--accounts-file", file, "--shard", "2/3", "--region", "us-east-1", "-o", "json"}, strings.NewReader(""), &out, &errb)
+	if code != 0 {
+		t.Fatalf("exit %d, want 0; stderr:\n%s", code, errb.String())
+	}
+	r, err := audit.DecodeReport(&out)
+	if err != nil {
+		t.Fatalf("the empty shard's report does not decode: %v\n%s", err, out.String())
+	}
+	if len(r.Findings) != 0 || len(r.Incomplete) != 0 {
+		t.Errorf("empty shard: %d findings, %d incomplete; want none", len(r.Findings), len(r.Incomplete))
+	}
+}
