@@ -20,7 +20,8 @@
 // then SetKube with the started apiserver's admin client.
 //
 // Out of scope: verifying signatures (moto does not; STS would), access
-// policies (EKS authorizes them itself; only groups reach RBAC here), node
+// policies beyond cluster admin (EKS authorizes them itself; here only groups
+// reach RBAC, and AmazonEKSClusterAdminPolicy maps to system:masters), node
 // identities, and anything but loopback. moto identifies the caller only from
 // an Authorization header, not from a presigned URL's X-Amz-Credential, so by
 // default the replay also carries the URL's credential scope in an
@@ -57,6 +58,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/eks"
+	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
 	"go.uber.org/zap"
 	authnv1 "k8s.io/api/authentication/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -78,7 +80,15 @@ const (
 type AccessEntryReader interface {
 	ListAccessEntries(ctx context.Context, in *eks.ListAccessEntriesInput, optFns ...func(*eks.Options)) (*eks.ListAccessEntriesOutput, error)
 	DescribeAccessEntry(ctx context.Context, in *eks.DescribeAccessEntryInput, optFns ...func(*eks.Options)) (*eks.DescribeAccessEntryOutput, error)
+	ListAssociatedAccessPolicies(ctx context.Context, in *eks.ListAssociatedAccessPoliciesInput, optFns ...func(*eks.Options)) (*eks.ListAssociatedAccessPoliciesOutput, error)
 }
+
+// ClusterAdminGroup is the group an access entry associated with
+// AmazonEKSClusterAdminPolicy at cluster scope gets. EKS authorizes access
+// policies with its own authorizer; this stand-in has none, so it lets RBAC's
+// built-in system:masters binding play that part for the cluster-admin
+// policy. Other access policies grant nothing here.
+const ClusterAdminGroup = "system:masters"
 
 var _ AccessEntryReader = (*eks.Client)(nil)
 
@@ -540,10 +550,42 @@ func (s *Server) fromAccessEntries(ctx context.Context, id *identity) (string, [
 			if user == "" {
 				user = defaultUsername(id)
 			}
-			return expand(user, id), append([]string(nil), e.KubernetesGroups...), true, nil
+			groups := append([]string(nil), e.KubernetesGroups...)
+			admin, err := s.clusterAdmin(ctx, p)
+			if err != nil {
+				return "", nil, false, err
+			}
+			if admin {
+				groups = append(groups, ClusterAdminGroup)
+			}
+			return expand(user, id), groups, true, nil
 		}
 		if out.NextToken == nil || *out.NextToken == "" {
 			return "", nil, false, nil
+		}
+		next = out.NextToken
+	}
+}
+
+// clusterAdmin reports whether the access entry of principal is associated
+// with AmazonEKSClusterAdminPolicy at cluster scope.
+func (s *Server) clusterAdmin(ctx context.Context, principal string) (bool, error) {
+	cluster := s.o.ClusterID
+	var next *string
+	for {
+		out, err := s.o.AccessEntries.ListAssociatedAccessPolicies(ctx, &eks.ListAssociatedAccessPoliciesInput{
+			ClusterName: &cluster, PrincipalArn: &principal, NextToken: next})
+		if err != nil {
+			return false, fmt.Errorf("list access policies of %s: %w", principal, err)
+		}
+		for _, a := range out.AssociatedAccessPolicies {
+			if a.PolicyArn != nil && strings.HasSuffix(*a.PolicyArn, "/AmazonEKSClusterAdminPolicy") &&
+				a.AccessScope != nil && a.AccessScope.Type == ekstypes.AccessScopeTypeCluster {
+				return true, nil
+			}
+		}
+		if out.NextToken == nil || *out.NextToken == "" {
+			return false, nil
 		}
 		next = out.NextToken
 	}

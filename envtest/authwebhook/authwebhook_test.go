@@ -248,6 +248,28 @@ func TestMapsThroughAccessEntries(t *testing.T) {
 	if st := review(t, s, tokenFor(t, carol, "eks-test", now)); st.Authenticated || !strings.Contains(st.Error, "no access entry") {
 		t.Errorf("carol: %+v", st)
 	}
+	// An entry associated with AmazonEKSClusterAdminPolicy at cluster scope
+	// stands for cluster admin: it gets system:masters; a namespaced
+	// association of the same policy does not.
+	for _, scope := range []ekstypes.AccessScope{
+		{Type: ekstypes.AccessScopeTypeNamespace, Namespaces: []string{"default"}},
+		{Type: ekstypes.AccessScopeTypeCluster},
+	} {
+		if _, err := ec.AssociateAccessPolicy(ctx, &eks.AssociateAccessPolicyInput{
+			ClusterName: aws.String("eks-test"), PrincipalArn: aws.String("arn:aws:iam::123456789012:user/alice"),
+			PolicyArn:   aws.String("arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"), AccessScope: &scope,
+		}); err != nil {
+			t.Fatal(err)
+		}
+		st = review(t, s, tokenFor(t, alice, "eks-test", now))
+		want := "viewers"
+		if scope.Type == ekstypes.AccessScopeTypeCluster {
+			want = "viewers," + authwebhook.ClusterAdminGroup
+		}
+		if got := strings.Join(st.User.Groups, ","); !st.Authenticated || got != want {
+			t.Errorf("alice with the admin policy at %s scope: groups %q, want %q (%+v)", scope.Type, got, want, st)
+		}
+	}
 }
 
 func TestAPIServerArgs(t *testing.T) {
