@@ -415,8 +415,20 @@ func (n *narrator) report(r *audit.Report, evidence bool) {
 			continue
 		}
 		serious++
-		n.item("!", "%-8s %-8s %s", f.Check, f.Severity, trim(f.Message, 150))
+		lines := wrap(f.Message, 96)
+		if len(lines) > 3 {
+			lines = append(lines[:2], trim(strings.Join(lines[2:], " "), 96))
+		}
+		n.item("!", "%-8s %-8s %s", f.Check, f.Severity, lines[0])
 		if evidence {
+			for _, l := range lines[1:] {
+				fmt.Fprintf(n.w, "%24s%s\n", "", l)
+			}
+		}
+		if evidence {
+			if n.policyDiff(f.Expected, f.Actual) {
+				continue
+			}
 			if f.Expected != "" {
 				fmt.Fprintf(n.w, "        expected: %s\n", trim(f.Expected, 110))
 			}
@@ -436,8 +448,40 @@ func (n *narrator) report(r *audit.Report, evidence bool) {
 	}
 }
 
+// policyDiff prints the semantic difference between two policy documents
+// (what IAM would see), and reports whether both were documents.
+func (n *narrator) policyDiff(expected, actual string) bool {
+	want, err1 := iamtrust.ParseLive(expected)
+	got, err2 := iamtrust.ParseLive(actual)
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	for _, d := range iamtrust.Diff(got, want) {
+		fmt.Fprintf(n.w, "        %s\n", trim(d.String(), 140))
+	}
+	return true
+}
+
 func (n *narrator) finish(d time.Duration) {
 	fmt.Fprintf(n.w, "\n%s in %s; everything it started is stopped.\n", n.paint("1;32", "Demo complete"), d.Round(100*time.Millisecond))
+}
+
+// wrap splits s into lines of at most width characters, at spaces.
+func wrap(s string, width int) []string {
+	var lines []string
+	line := ""
+	for _, w := range strings.Fields(s) {
+		if line != "" && len(line)+1+len(w) > width {
+			lines = append(lines, line)
+			line = w
+			continue
+		}
+		if line != "" {
+			line += " "
+		}
+		line += w
+	}
+	return append(lines, line)
 }
 
 func trim(s string, max int) string {
