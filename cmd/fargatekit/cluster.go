@@ -1,0 +1,253 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/fargatekit/fargatekit/eksfargate"
+	"github.com/fargatekit/fargatekit/plan"
+)
+
+func init() {
+	extraCommands = append(extraCommands, newClusterPlanCmd, newClusterApplyCmd, newClusterDestroyCmd)
+}
+
+// clusterFlags are the flags of plan, apply and destroy.
+type clusterFlags struct {
+	aws          awsFlags
+	file         string
+	output       string
+	yes          bool
+	allowUnowned bool
+	awsOnly      bool
+	concurrency  int
+}
+
+const clusterExitCodes = `
+Exit codes: 0 success (a plan was made, with or without changes, or it was
+applied); 2 a bad spec or flag, or an operation that could not run (AWS or
+the cluster could not be read, a change failed).`
+
+func (f *clusterFlags) register(cmd *cobra.Command, confirm bool) {
+	fs := cmd.Flags()
+	f.aws.register(fs)
+	fs.StringVarP(&f.file, "file", "f", "", `spec file (kind: FargateCluster), "-" for standard input`)
+	fs.StringVarP(&f.output, "output", "o", "text", "plan format: text or json")
+	fs.BoolVar(&f.allowUnowned, "allow-unowned", false, "allow deleting, replacing or rewriting resources not tagged "+eksfargate.OwnerTag+"=<cluster>")
+	fs.BoolVar(&f.awsOnly, "aws-only", false, "plan the AWS side only (no CoreDNS, aws-auth, access entries or IRSA)")
+	fs.IntVar(&f.concurrency, "concurrency", 8, "changes applied and resources read at once")
+	if confirm {
+		fs.BoolVar(&f.yes, "yes", false, "apply the plan (without it the plan is only shown)")
+	}
+	_ = cmd.MarkFlagRequired("file")
+}
+
+func newClusterPlanCmd() *cobra.Command {
+	var f clusterFlags
+	cmd := &cobra.Command{
+		Use:   "plan -f spec.yaml",
+		Short: "Show what apply would change for a Fargate-only cluster",
+		Long: `Read a spec (apiVersion: fargatekit.io/v1alpha1, kind: FargateCluster),
+observe the account and the cluster, and print the changes that would make
+them match: the network, the IAM roles, the cluster, the Fargate profiles,
+the addons, and the cluster side (CoreDNS on Fargate, aws-auth and access
+entries, IRSA). Nothing is changed.
+
+The AWS configuration comes from the standard chain (environment, shared
+config, --profile); the region is the spec's unless --region says otherwise
+(it must then be the same). AWS_ENDPOINT_URL is honoured by the SDK.
+` + clusterExitCodes,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			_, _, err := clusterPlan(cmd, &f, false)
+			return err
+		},
+	}
+	f.register(cmd, false)
+	return cmd
+}
+
+func newClusterApplyCmd() *cobra.Command {
+	var f clusterFlags
+	cmd := &cobra.Command{
+		Use:   "apply -f spec.yaml [--yes]",
+		Short: "Create or converge a Fargate-only cluster",
+		Long: `Plan as "fargatekit plan" does and print the plan; with --yes, apply it,
+reporting progress on standard error. Apply is idempotent and resumable:
+interrupt it, run it again, and it converges without duplicates.
+` + clusterExitCodes,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return clusterRun(cmd, &f, false) },
+	}
+	f.register(cmd, true)
+	return cmd
+}
+
+func newClusterDestroyCmd() *cobra.Command {
+	var f clusterFlags
+	cmd := &cobra.Command{
+		Use:   "destroy -f spec.yaml [--yes]",
+		Short: "Tear down what fargatekit created for a cluster",
+		Long: `Plan the teardown of what fargatekit created for the spec (profiles, addons,
+cluster, roles, network; only resources tagged ` + eksfargate.OwnerTag + `=<cluster>)
+and print it; with --yes, apply it.
+` + clusterExitCodes,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return clusterRun(cmd, &f, true) },
+	}
+	f.register(cmd, true)
+	return cmd
+}
+
+// clusterBad is exit code 2.
+func clusterBad(err error) error { return &exitError{code: 2, err: err} }
+
+// clusterReadSpec reads and checks the spec file.
+func clusterReadSpec(cmd *cobra.Command, f *clusterFlags) (*eksfargate.Spec, error) {
+	var (
+		data []byte
+		err  error
+	)
+	if f.file == "-" {
+		data, err = io.ReadAll(cmd.InOrStdin())
+	} else {
+		data, err = os.ReadFile(f.file)
+	}
+	if err != nil {
+		return nil, clusterBad(fmt.Errorf("read spec: %w", err))
+	}
+	spec, err := eksfargate.LoadSpec(data)
+	if err != nil {
+		return nil, clusterBad(fmt.Errorf("%s: %w", f.file, err))
+	}
+	if err := spec.Validate(); err != nil {
+		return nil, clusterBad(fmt.Errorf("%s: %w", f.file, err))
+	}
+	for _, w := range spec.Warnings() {
+		fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", w)
+	}
+	return spec, nil
+}
+
+// clusterOptions are the eksfargate options for the flags.
+func clusterOptions(cmd *cobra.Command, f *clusterFlags, spec *eksfargate.Spec) ([]func(*eksfargate.Options), error) {
+	switch f.output {
+	case "text", "json":
+	default:
+		return nil, clusterBad(fmt.Errorf("--output %q: want text or json", f.output))
+	}
+	if f.aws.region != "" && f.aws.region != spec.Region {
+		return nil, clusterBad(fmt.Errorf("--region %s differs from the spec's region %s", f.aws.region, spec.Region))
+	}
+	cfg, err := f.aws.load(cmd.Context(), spec.Region)
+	if err != nil {
+		return nil, clusterBad(err)
+	}
+	errw := cmd.ErrOrStderr()
+	return []func(*eksfargate.Options){
+		eksfargate.FromConfig(cfg),
+		func(o *eksfargate.Options) {
+			o.AllowUnowned = f.allowUnowned
+			o.SkipClusterSide = f.awsOnly
+			o.Concurrency = f.concurrency
+			o.Progress = clusterProgress(errw)
+		},
+	}, nil
+}
+
+// clusterProgress prints the start, the waits (with the time elapsed) and
+// the end of every change.
+func clusterProgress(w io.Writer) func(plan.Event) {
+	return func(ev plan.Event) {
+		if ev.Change == nil {
+			return
+		}
+		switch ev.State {
+		case "started":
+			fmt.Fprintf(w, "%s %s %s ...\n", ev.Change.Action, ev.Change.Kind, ev.Change.Resource)
+		case "done":
+			fmt.Fprintf(w, "%s %s %s: done (%s)\n", ev.Change.Action, ev.Change.Kind, ev.Change.Resource, ev.Elapsed.Round(time.Second))
+		case "failed":
+			fmt.Fprintf(w, "%s %s %s: failed after %s: %v\n", ev.Change.Action, ev.Change.Kind, ev.Change.Resource, ev.Elapsed.Round(time.Second), ev.Err)
+		default:
+			fmt.Fprintf(w, "  %s: %s (%s)\n", ev.Change.Resource, ev.State, ev.Elapsed.Round(time.Second))
+		}
+	}
+}
+
+// clusterPlan reads the spec, plans (or plans the teardown) and prints
+// the plan.
+func clusterPlan(cmd *cobra.Command, f *clusterFlags, destroy bool) (*plan.Plan, []func(*eksfargate.Options), error) {
+	spec, err := clusterReadSpec(cmd, f)
+	if err != nil {
+		return nil, nil, err
+	}
+	opts, err := clusterOptions(cmd, f, spec)
+	if err != nil {
+		return nil, nil, err
+	}
+	ctx := cmd.Context()
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	var p *plan.Plan
+	if destroy {
+		p, err = eksfargate.PlanDestroy(ctx, spec, opts...)
+	} else {
+		p, err = eksfargate.Plan(ctx, spec, opts...)
+	}
+	if err != nil {
+		var ve *eksfargate.ValidationError
+		if errors.As(err, &ve) {
+			return nil, nil, clusterBad(fmt.Errorf("%s: %w", f.file, err))
+		}
+		return nil, nil, clusterBad(err)
+	}
+	out := cmd.OutOrStdout()
+	if f.output == "json" {
+		b, err := json.MarshalIndent(p, "", "  ")
+		if err != nil {
+			return nil, nil, clusterBad(err)
+		}
+		fmt.Fprintln(out, string(b))
+	} else {
+		fmt.Fprint(out, p.Text())
+	}
+	return p, opts, nil
+}
+
+// clusterRun is apply and destroy: plan, print, and apply with --yes.
+func clusterRun(cmd *cobra.Command, f *clusterFlags, destroy bool) error {
+	p, opts, err := clusterPlan(cmd, f, destroy)
+	if err != nil {
+		return err
+	}
+	errw := cmd.ErrOrStderr()
+	if p.Empty() {
+		return nil
+	}
+	if !f.yes {
+		verb := "apply"
+		if destroy {
+			verb = "destroy"
+		}
+		fmt.Fprintf(errw, "\nNothing changed. Run again with --yes to %s this plan.\n", verb)
+		return nil
+	}
+	ctx := cmd.Context()
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if err := eksfargate.Apply(ctx, p, opts...); err != nil {
+		return clusterBad(err)
+	}
+	fmt.Fprintln(errw, "Apply complete.")
+	return nil
+}

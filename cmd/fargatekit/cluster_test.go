@@ -1,0 +1,147 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/eks"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+
+	"github.com/fargatekit/fargatekit/envtest"
+	"github.com/fargatekit/fargatekit/plan"
+)
+
+// clusterTestSpec is a small Fargate-only stack; KEY is replaced by a KMS
+// key ARN.
+const clusterTestSpec = `apiVersion: fargatekit.io/v1alpha1
+kind: FargateCluster
+name: cli-test
+region: ap-northeast-1
+network:
+  vpc:
+    cidr: 192.168.0.0/16
+    availabilityZones: [ap-northeast-1a, ap-northeast-1c]
+clusterRole:
+  name: cliClusterRole
+podExecutionRole:
+  name: cliPodExecutionRole
+cluster:
+  version: "1.34"
+  secretsKMSKeyARN: KEY
+  serviceIPv4CIDR: 172.20.0.0/16
+fargateProfiles:
+  - name: init-fargate
+    selectors:
+      - namespace: kube-system
+      - namespace: default
+addons:
+  - name: coredns
+  - name: kube-proxy
+`
+
+func clusterRunCLI(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = run(args, strings.NewReader(stdin), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestClusterCommandsBadInput(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, data string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	valid := strings.Replace(clusterTestSpec, "KEY", "arn:aws:kms:ap-northeast-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab", 1)
+	for _, tc := range []struct {
+		name   string
+		reason string
+		args   []string
+		stdin  string
+		stderr string
+	}{
+		{"no file", "-f is required", []string{"plan"}, "", `"file" not set`},
+		{"missing file", "an unreadable spec is bad input", []string{"plan", "-f", filepath.Join(dir, "none.yaml")}, "", "read spec"},
+		{"unknown field", "strict decoding names the field", []string{"apply", "-f", write("u.yaml", valid+"clustr: {}\n")}, "", "spec.clustr: unknown field"},
+		{"invalid", "validation problems have paths", []string{"destroy", "-f", write("i.yaml", strings.Replace(valid, "init-fargate", "eks-init", 1))}, "", "spec.fargateProfiles[0].name"},
+		{"stdin", `"-" reads standard input`, []string{"plan", "-f", "-"}, "kind: Nope\n", "spec.kind"},
+		{"output", "text or json", []string{"plan", "-f", write("v.yaml", valid), "-o", "yaml", "--region", "ap-northeast-1"}, "", `--output "yaml"`},
+		{"region", "the region is the spec's", []string{"plan", "-f", write("r.yaml", valid), "--region", "us-east-1"}, "", "differs from the spec's region"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, stderr := clusterRunCLI(t, tc.stdin, tc.args...)
+			if code != 2 || !strings.Contains(stderr, tc.stderr) {
+				t.Errorf("%s: exit %d, stderr %q; want 2 and %q", tc.reason, code, stderr, tc.stderr)
+			}
+		})
+	}
+}
+
+func TestClusterCommandsLive(t *testing.T) {
+	a := envtest.NewAWS(t)
+	t.Setenv("AWS_ENDPOINT_URL", a.Endpoint)
+	t.Setenv("AWS_ACCESS_KEY_ID", envtest.AccessKeyID)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", envtest.SecretAccessKey)
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	ctx := context.Background()
+	cfg := a.Config("ap-northeast-1")
+	key, err := kms.NewFromConfig(cfg).CreateKey(ctx, &kms.CreateKeyInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "spec.yaml")
+	if err := os.WriteFile(file, []byte(strings.Replace(clusterTestSpec, "KEY", aws.ToString(key.KeyMetadata.Arn), 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	clusterExists := func() bool {
+		_, err := eks.NewFromConfig(cfg).DescribeCluster(ctx, &eks.DescribeClusterInput{Name: aws.String("cli-test")})
+		return err == nil
+	}
+
+	code, out, stderr := clusterRunCLI(t, "", "plan", "-f", file, "--aws-only")
+	if code != 0 || !strings.Contains(out, "Plan: 18 to create, 0 to update, 0 to replace, 0 to delete.") {
+		t.Fatalf("plan: exit %d\n%s\n%s", code, out, stderr)
+	}
+	code, out, _ = clusterRunCLI(t, "", "plan", "-f", file, "--aws-only", "-o", "json")
+	var doc struct {
+		Schema  string         `json:"schema"`
+		Summary map[string]int `json:"summary"`
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &doc) != nil || doc.Schema != plan.JSONSchemaVersion || doc.Summary["create"] != 18 {
+		t.Fatalf("plan -o json: exit %d, %+v\n%s", code, doc, out)
+	}
+	code, _, stderr = clusterRunCLI(t, "", "apply", "-f", file, "--aws-only")
+	if code != 0 || !strings.Contains(stderr, "--yes") || clusterExists() {
+		t.Fatalf("apply without --yes: exit %d, cluster exists %t\n%s", code, clusterExists(), stderr)
+	}
+	code, _, stderr = clusterRunCLI(t, "", "apply", "-f", file, "--aws-only", "--yes")
+	if code != 0 || !clusterExists() || !strings.Contains(stderr, "create eks.cluster cli-test: done") {
+		t.Fatalf("apply --yes: exit %d\n%s", code, stderr)
+	}
+	code, out, _ = clusterRunCLI(t, "", "plan", "-f", file, "--aws-only")
+	if code != 0 || !strings.HasPrefix(out, "No changes.") {
+		t.Fatalf("plan after apply: exit %d\n%s", code, out)
+	}
+	code, out, _ = clusterRunCLI(t, "", "destroy", "-f", file, "--aws-only")
+	if code != 0 || !strings.Contains(out, "to delete.") || !clusterExists() {
+		t.Fatalf("destroy without --yes: exit %d\n%s", code, out)
+	}
+	code, _, stderr = clusterRunCLI(t, "", "destroy", "-f", file, "--aws-only", "--yes")
+	if code != 0 || clusterExists() {
+		t.Fatalf("destroy --yes: exit %d\n%s", code, stderr)
+	}
+	code, out, _ = clusterRunCLI(t, "", "destroy", "-f", file, "--aws-only")
+	if code != 0 || !strings.HasPrefix(out, "No changes.") {
+		t.Fatalf("destroy after destroy: exit %d\n%s", code, out)
+	}
+}

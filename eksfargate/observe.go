@@ -1,0 +1,795 @@
+package eksfargate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/eks"
+	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"go.uber.org/zap"
+
+	"github.com/fargatekit/fargatekit/iamtrust"
+)
+
+// Snapshot is what Observe read: the live state of everything a spec names,
+// typed as the SDK returns it. A nil pointer or an empty list means "does
+// not exist". Diff turns a spec and a snapshot into changes without further
+// calls.
+type Snapshot struct {
+	// AccountID and Partition of the cluster (from the spec, or STS).
+	AccountID string
+	Partition string
+	// ClusterVersions is DescribeClusterVersions (all statuses), read when
+	// the version has to be chosen or checked: VersionsRead says whether it
+	// was.
+	ClusterVersions []ekstypes.ClusterVersionInformation
+	VersionsRead    bool
+	// AvailabilityZones of the region, read only when a VPC is to be
+	// created and the spec names no zones.
+	AvailabilityZones []string
+	// Network is the VPC fargatekit created (found by OwnerTag), or the
+	// VPC, subnets and route tables of adopted subnets.
+	Network NetworkSnapshot
+	// ClusterRole and PodExecutionRole are the two roles.
+	ClusterRole, PodExecutionRole RoleSnapshot
+	// Cluster is DescribeCluster's answer; nil when there is no cluster.
+	Cluster *ekstypes.Cluster
+	// FargateProfiles are the profiles of the cluster whose names are a
+	// spec profile's name or a replacement of it (NAME-xxxxxxxx).
+	FargateProfiles []ekstypes.FargateProfile
+	// Addons are the spec's addons that exist, by name.
+	Addons map[string]*ekstypes.Addon
+	// AddonDefaultVersions maps an addon to the version
+	// DescribeAddonVersions marks default for AddonVersionsFor; read for
+	// addons to be created without a version in the spec.
+	AddonDefaultVersions map[string]string
+	AddonVersionsFor     string
+	// KMSKey is the secrets encryption key, read unless the cluster already
+	// uses it.
+	KMSKey *KMSKeySnapshot
+}
+
+// NetworkSnapshot is the live network.
+type NetworkSnapshot struct {
+	// VPCs are the VPC fargatekit created (more than one only after a
+	// create whose answer was lost), or the VPCs of adopted subnets.
+	VPCs []ec2types.Vpc
+	// Subnets are the created or adopted subnets.
+	Subnets []ec2types.Subnet
+	// RouteTables are the created route tables, or all route tables of the
+	// adopted subnets' VPCs (to tell private subnets from public ones).
+	RouteTables []ec2types.RouteTable
+	// InternetGateways, NATGateways (not deleted or failed) and Addresses
+	// (Elastic IPs) are those fargatekit created, attached or not.
+	InternetGateways []ec2types.InternetGateway
+	NATGateways      []ec2types.NatGateway
+	Addresses        []ec2types.Address
+}
+
+// RoleSnapshot is an IAM role with its trust policy and attached managed
+// policies.
+type RoleSnapshot struct {
+	// Name is the role name looked up.
+	Name string
+	// Role is GetRole's answer; nil when the role does not exist.
+	Role *iamtypes.Role
+	// Trust is the parsed trust policy (IAM returns it URL-encoded;
+	// iamtrust.ParseLive decodes it once).
+	Trust *iamtrust.Document
+	// TrustError is why the trust policy could not be parsed.
+	TrustError string
+	// AttachedPolicyARNs are the managed policies attached to the role.
+	AttachedPolicyARNs []string
+}
+
+// KMSKeySnapshot is the secrets encryption key as KMS describes it to the
+// caller.
+type KMSKeySnapshot struct {
+	// ARN as the spec gives it.
+	ARN string
+	// Metadata is DescribeKey's answer; nil when the call failed.
+	Metadata *kmstypes.KeyMetadata
+	// Denied and NotFound classify a failed DescribeKey; Err is its text.
+	Denied, NotFound bool
+	Err              string
+}
+
+// Observe reads the live state of everything spec names: at most once each,
+// lists paginated, independent reads in parallel (Options.Concurrency at a
+// time). It changes nothing. Reads that are refused (access denied) or fail
+// for another reason than "not found" make it fail: nothing is passed over
+// silently.
+func Observe(ctx context.Context, spec *Spec, opts ...func(*Options)) (*Snapshot, error) {
+	o := newOptions(opts)
+	if err := o.Clients.check(); err != nil {
+		return nil, err
+	}
+	s := spec.Clone().Defaults()
+	return observe(ctx, o, s)
+}
+
+func (c Clients) check() error {
+	var missing []string
+	if c.EKS == nil {
+		missing = append(missing, "EKS")
+	}
+	if c.IAM == nil {
+		missing = append(missing, "IAM")
+	}
+	if c.EC2 == nil {
+		missing = append(missing, "EC2")
+	}
+	if c.KMS == nil {
+		missing = append(missing, "KMS")
+	}
+	if c.STS == nil {
+		missing = append(missing, "STS")
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("eksfargate: Options.Clients lacks %s (use eksfargate.FromConfig)", strings.Join(missing, ", "))
+	}
+	return nil
+}
+
+// obsGroup runs tasks with bounded concurrency and joins their errors.
+type obsGroup struct {
+	ctx  context.Context
+	sem  chan struct{}
+	wg   sync.WaitGroup
+	mu   sync.Mutex
+	errs []error
+}
+
+func newObsGroup(ctx context.Context, n int) *obsGroup {
+	return &obsGroup{ctx: ctx, sem: make(chan struct{}, n)}
+}
+
+func (g *obsGroup) do(f func(ctx context.Context) error) {
+	g.wg.Add(1)
+	go func() {
+		defer g.wg.Done()
+		select {
+		case g.sem <- struct{}{}:
+		case <-g.ctx.Done():
+			g.fail(g.ctx.Err())
+			return
+		}
+		defer func() { <-g.sem }()
+		if err := f(g.ctx); err != nil {
+			g.fail(err)
+		}
+	}()
+}
+
+func (g *obsGroup) fail(err error) {
+	g.mu.Lock()
+	g.errs = append(g.errs, err)
+	g.mu.Unlock()
+}
+
+func (g *obsGroup) wait() error {
+	g.wg.Wait()
+	return errors.Join(g.errs...)
+}
+
+// observer holds the state of one Observe call.
+type observer struct {
+	o    Options
+	c    Clients
+	s    *Spec
+	log  *zap.Logger
+	mu   sync.Mutex
+	snap *Snapshot
+}
+
+func observe(ctx context.Context, o Options, s *Spec) (*Snapshot, error) {
+	ob := &observer{o: o, c: o.Clients, s: s, log: o.Logger, snap: &Snapshot{
+		AccountID: s.AccountID,
+		Partition: iamtrust.PartitionForRegion(s.Region),
+		Addons:    map[string]*ekstypes.Addon{},
+	}}
+	ob.snap.ClusterRole.Name = roleName(s.ClusterRole)
+	ob.snap.PodExecutionRole.Name = roleName(s.PodExecutionRole)
+
+	// Phase 1: everything that depends on nothing.
+	g := newObsGroup(ctx, o.Concurrency)
+	if s.AccountID == "" {
+		g.do(ob.callerIdentity)
+	}
+	g.do(ob.cluster)
+	for _, r := range []*RoleSnapshot{&ob.snap.ClusterRole, &ob.snap.PodExecutionRole} {
+		if r.Name == "" {
+			continue
+		}
+		g.do(func(ctx context.Context) error { return ob.role(ctx, r) })
+		g.do(func(ctx context.Context) error { return ob.attachedPolicies(ctx, r) })
+	}
+	if s.Network.VPC != nil {
+		ob.ownedNetwork(g)
+	} else if len(s.Network.SubnetIDs) > 0 {
+		g.do(ob.adoptedSubnets)
+	}
+	if err := g.wait(); err != nil {
+		return nil, err
+	}
+
+	// Phase 2: what depends on the cluster or the subnets.
+	g = newObsGroup(ctx, o.Concurrency)
+	cl := ob.snap.Cluster
+	if cl != nil && cl.Status != ekstypes.ClusterStatusDeleting {
+		g.do(ob.fargateProfiles)
+		for _, a := range s.Addons {
+			g.do(func(ctx context.Context) error { return ob.addon(ctx, a.Name) })
+		}
+	}
+	if ob.needVersions() {
+		g.do(ob.clusterVersions)
+	}
+	if k := s.Cluster.SecretsKMSKeyARN; k != "" && !clusterUsesKey(cl, k) {
+		g.do(ob.kmsKey)
+	}
+	if s.Network.VPC != nil && len(s.Network.VPC.AvailabilityZones) == 0 && len(ob.snap.Network.Subnets) == 0 {
+		g.do(ob.availabilityZones)
+	}
+	if s.Network.VPC == nil && len(ob.snap.Network.Subnets) > 0 {
+		g.do(ob.adoptedRoutes)
+	}
+	if err := g.wait(); err != nil {
+		return nil, err
+	}
+
+	// Phase 3: default addon versions, which need the Kubernetes version.
+	kv := kubernetesVersion(s, ob.snap)
+	var need []string
+	for _, a := range s.Addons {
+		if a.Version == "" && ob.snap.Addons[a.Name] == nil && kv != "" {
+			need = append(need, a.Name)
+		}
+	}
+	if len(need) > 0 {
+		ob.snap.AddonDefaultVersions = map[string]string{}
+		ob.snap.AddonVersionsFor = kv
+		g = newObsGroup(ctx, o.Concurrency)
+		for _, name := range need {
+			g.do(func(ctx context.Context) error { return ob.addonDefault(ctx, name, kv) })
+		}
+		if err := g.wait(); err != nil {
+			return nil, err
+		}
+	}
+	return ob.snap, nil
+}
+
+// roleName is the name of the role a RoleSpec creates or adopts.
+func roleName(r RoleSpec) string {
+	if r.ARN != "" {
+		return r.ARN[strings.LastIndexByte(r.ARN, '/')+1:]
+	}
+	return r.Name
+}
+
+func clusterUsesKey(cl *ekstypes.Cluster, key string) bool {
+	if cl == nil {
+		return false
+	}
+	for _, e := range cl.EncryptionConfig {
+		if e.Provider != nil && aws.ToString(e.Provider.KeyArn) == key {
+			return true
+		}
+	}
+	return false
+}
+
+func (ob *observer) needVersions() bool {
+	cl := ob.snap.Cluster
+	v := ob.s.Cluster.Version
+	return cl == nil || (v != "" && v != aws.ToString(cl.Version))
+}
+
+func readErr(what string, err error) error {
+	if awsAccessDenied(err) {
+		return fmt.Errorf("eksfargate: observe: %s: access denied (the caller needs read permission for it): %w", what, err)
+	}
+	return fmt.Errorf("eksfargate: observe: %s: %w", what, err)
+}
+
+func (ob *observer) callerIdentity(ctx context.Context) error {
+	out, err := ob.c.STS.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil {
+		return readErr("sts GetCallerIdentity", err)
+	}
+	ob.mu.Lock()
+	defer ob.mu.Unlock()
+	ob.snap.AccountID = aws.ToString(out.Account)
+	if a := aws.ToString(out.Arn); strings.HasPrefix(a, "arn:") {
+		if parts := strings.SplitN(a, ":", 3); len(parts) == 3 {
+			ob.snap.Partition = parts[1]
+		}
+	}
+	return nil
+}
+
+func (ob *observer) cluster(ctx context.Context) error {
+	out, err := ob.c.EKS.DescribeCluster(ctx, &eks.DescribeClusterInput{Name: aws.String(ob.s.Name)})
+	if awsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return readErr("eks DescribeCluster "+ob.s.Name, err)
+	}
+	ob.mu.Lock()
+	ob.snap.Cluster = out.Cluster
+	ob.mu.Unlock()
+	return nil
+}
+
+func (ob *observer) role(ctx context.Context, r *RoleSnapshot) error {
+	out, err := ob.c.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(r.Name)})
+	if awsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return readErr("iam GetRole "+r.Name, err)
+	}
+	ob.mu.Lock()
+	defer ob.mu.Unlock()
+	r.Role = out.Role
+	if doc, err := iamtrust.ParseLive(aws.ToString(out.Role.AssumeRolePolicyDocument)); err != nil {
+		r.TrustError = err.Error()
+	} else {
+		r.Trust = doc
+	}
+	return nil
+}
+
+func (ob *observer) attachedPolicies(ctx context.Context, r *RoleSnapshot) error {
+	var arns []string
+	p := iam.NewListAttachedRolePoliciesPaginator(ob.c.IAM, &iam.ListAttachedRolePoliciesInput{RoleName: aws.String(r.Name)})
+	for p.HasMorePages() {
+		out, err := p.NextPage(ctx)
+		if awsNotFound(err) {
+			return nil
+		}
+		if err != nil {
+			return readErr("iam ListAttachedRolePolicies "+r.Name, err)
+		}
+		for _, a := range out.AttachedPolicies {
+			arns = append(arns, aws.ToString(a.PolicyArn))
+		}
+	}
+	sort.Strings(arns)
+	ob.mu.Lock()
+	r.AttachedPolicyARNs = arns
+	ob.mu.Unlock()
+	return nil
+}
+
+// ownerFilter selects resources tagged for this cluster. moto ignores some
+// tag filters, so results are filtered again with ownedBy.
+func (ob *observer) ownerFilter() []ec2types.Filter {
+	return []ec2types.Filter{{Name: aws.String("tag:" + OwnerTag), Values: []string{ob.s.Name}}}
+}
+
+func ownedBy(tags []ec2types.Tag, cluster string) bool {
+	return ec2Tag(tags, OwnerTag) == cluster
+}
+
+func ec2Tag(tags []ec2types.Tag, key string) string {
+	for _, t := range tags {
+		if aws.ToString(t.Key) == key {
+			return aws.ToString(t.Value)
+		}
+	}
+	return ""
+}
+
+// ownedNetwork reads the VPC fargatekit created for the cluster and
+// everything in it, by OwnerTag, one paginated describe per kind, in
+// parallel. Resources created but not yet attached (an internet gateway, an
+// Elastic IP) are found the same way, so an interrupted apply resumes
+// without duplicates.
+func (ob *observer) ownedNetwork(g *obsGroup) {
+	name := ob.s.Name
+	n := &ob.snap.Network
+	g.do(func(ctx context.Context) error {
+		var out []ec2types.Vpc
+		p := ec2.NewDescribeVpcsPaginator(ob.c.EC2, &ec2.DescribeVpcsInput{Filters: ob.ownerFilter()})
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				return readErr("ec2 DescribeVpcs", err)
+			}
+			for _, v := range page.Vpcs {
+				if ownedBy(v.Tags, name) {
+					out = append(out, v)
+				}
+			}
+		}
+		ob.mu.Lock()
+		n.VPCs = out
+		ob.mu.Unlock()
+		return nil
+	})
+	g.do(func(ctx context.Context) error {
+		var out []ec2types.Subnet
+		p := ec2.NewDescribeSubnetsPaginator(ob.c.EC2, &ec2.DescribeSubnetsInput{Filters: ob.ownerFilter()})
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				return readErr("ec2 DescribeSubnets", err)
+			}
+			for _, s := range page.Subnets {
+				if ownedBy(s.Tags, name) {
+					out = append(out, s)
+				}
+			}
+		}
+		ob.mu.Lock()
+		n.Subnets = out
+		ob.mu.Unlock()
+		return nil
+	})
+	g.do(func(ctx context.Context) error {
+		var out []ec2types.RouteTable
+		p := ec2.NewDescribeRouteTablesPaginator(ob.c.EC2, &ec2.DescribeRouteTablesInput{Filters: ob.ownerFilter()})
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				return readErr("ec2 DescribeRouteTables", err)
+			}
+			for _, r := range page.RouteTables {
+				if ownedBy(r.Tags, name) {
+					out = append(out, r)
+				}
+			}
+		}
+		ob.mu.Lock()
+		n.RouteTables = out
+		ob.mu.Unlock()
+		return nil
+	})
+	g.do(func(ctx context.Context) error {
+		var out []ec2types.InternetGateway
+		p := ec2.NewDescribeInternetGatewaysPaginator(ob.c.EC2, &ec2.DescribeInternetGatewaysInput{Filters: ob.ownerFilter()})
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				return readErr("ec2 DescribeInternetGateways", err)
+			}
+			for _, i := range page.InternetGateways {
+				if ownedBy(i.Tags, name) {
+					out = append(out, i)
+				}
+			}
+		}
+		ob.mu.Lock()
+		n.InternetGateways = out
+		ob.mu.Unlock()
+		return nil
+	})
+	g.do(func(ctx context.Context) error {
+		var out []ec2types.NatGateway
+		p := ec2.NewDescribeNatGatewaysPaginator(ob.c.EC2, &ec2.DescribeNatGatewaysInput{Filter: ob.ownerFilter()})
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				return readErr("ec2 DescribeNatGateways", err)
+			}
+			for _, g := range page.NatGateways {
+				switch g.State {
+				case ec2types.NatGatewayStateDeleted, ec2types.NatGatewayStateDeleting, ec2types.NatGatewayStateFailed:
+					continue
+				}
+				if ownedBy(g.Tags, name) {
+					out = append(out, g)
+				}
+			}
+		}
+		ob.mu.Lock()
+		n.NATGateways = out
+		ob.mu.Unlock()
+		return nil
+	})
+	g.do(func(ctx context.Context) error {
+		out, err := ob.c.EC2.DescribeAddresses(ctx, &ec2.DescribeAddressesInput{Filters: ob.ownerFilter()})
+		if err != nil {
+			return readErr("ec2 DescribeAddresses", err)
+		}
+		var owned []ec2types.Address
+		for _, a := range out.Addresses {
+			if ownedBy(a.Tags, name) {
+				owned = append(owned, a)
+			}
+		}
+		ob.mu.Lock()
+		n.Addresses = owned
+		ob.mu.Unlock()
+		return nil
+	})
+}
+
+// adoptedSubnetIDs are the subnets the spec names: the cluster's and the
+// profiles'.
+func (s *Spec) adoptedSubnetIDs() []string {
+	ids := slices.Clone(s.Network.SubnetIDs)
+	for _, p := range s.FargateProfiles {
+		for _, id := range p.Subnets {
+			if !slices.Contains(ids, id) {
+				ids = append(ids, id)
+			}
+		}
+	}
+	return ids
+}
+
+// adoptedSubnets reads the subnets the spec adopts. It filters by ID rather
+// than passing SubnetIds, so that one missing subnet does not fail the call;
+// Diff reports it.
+func (ob *observer) adoptedSubnets(ctx context.Context) error {
+	var out []ec2types.Subnet
+	p := ec2.NewDescribeSubnetsPaginator(ob.c.EC2, &ec2.DescribeSubnetsInput{
+		Filters: []ec2types.Filter{{Name: aws.String("subnet-id"), Values: ob.s.adoptedSubnetIDs()}},
+	})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return readErr("ec2 DescribeSubnets", err)
+		}
+		out = append(out, page.Subnets...)
+	}
+	ob.mu.Lock()
+	ob.snap.Network.Subnets = out
+	ob.mu.Unlock()
+	return nil
+}
+
+// adoptedRoutes reads the route tables and VPCs of adopted subnets, to tell
+// private subnets from public ones and to check the service CIDR.
+func (ob *observer) adoptedRoutes(ctx context.Context) error {
+	var vpcs []string
+	for _, s := range ob.snap.Network.Subnets {
+		if id := aws.ToString(s.VpcId); id != "" && !slices.Contains(vpcs, id) {
+			vpcs = append(vpcs, id)
+		}
+	}
+	sort.Strings(vpcs)
+	var rts []ec2types.RouteTable
+	p := ec2.NewDescribeRouteTablesPaginator(ob.c.EC2, &ec2.DescribeRouteTablesInput{
+		Filters: []ec2types.Filter{{Name: aws.String("vpc-id"), Values: vpcs}},
+	})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return readErr("ec2 DescribeRouteTables", err)
+		}
+		rts = append(rts, page.RouteTables...)
+	}
+	var vs []ec2types.Vpc
+	vp := ec2.NewDescribeVpcsPaginator(ob.c.EC2, &ec2.DescribeVpcsInput{VpcIds: vpcs})
+	for vp.HasMorePages() {
+		page, err := vp.NextPage(ctx)
+		if err != nil {
+			return readErr("ec2 DescribeVpcs", err)
+		}
+		vs = append(vs, page.Vpcs...)
+	}
+	ob.mu.Lock()
+	ob.snap.Network.RouteTables = rts
+	ob.snap.Network.VPCs = vs
+	ob.mu.Unlock()
+	return nil
+}
+
+func (ob *observer) availabilityZones(ctx context.Context) error {
+	out, err := ob.c.EC2.DescribeAvailabilityZones(ctx, &ec2.DescribeAvailabilityZonesInput{
+		Filters: []ec2types.Filter{{Name: aws.String("state"), Values: []string{"available"}}},
+	})
+	if err != nil {
+		return readErr("ec2 DescribeAvailabilityZones", err)
+	}
+	var zones []string
+	for _, z := range out.AvailabilityZones {
+		if z.ZoneType == nil || aws.ToString(z.ZoneType) == "availability-zone" {
+			zones = append(zones, aws.ToString(z.ZoneName))
+		}
+	}
+	sort.Strings(zones)
+	ob.mu.Lock()
+	ob.snap.AvailabilityZones = zones
+	ob.mu.Unlock()
+	return nil
+}
+
+func (ob *observer) fargateProfiles(ctx context.Context) error {
+	var names []string
+	p := eks.NewListFargateProfilesPaginator(ob.c.EKS, &eks.ListFargateProfilesInput{ClusterName: aws.String(ob.s.Name)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if awsNotFound(err) {
+			return nil
+		}
+		if err != nil {
+			return readErr("eks ListFargateProfiles "+ob.s.Name, err)
+		}
+		for _, n := range page.FargateProfileNames {
+			for _, sp := range ob.s.FargateProfiles {
+				if profileBelongsTo(sp.Name, n) {
+					names = append(names, n)
+					break
+				}
+			}
+		}
+	}
+	sort.Strings(names)
+	profiles := make([]*ekstypes.FargateProfile, len(names))
+	var wg sync.WaitGroup
+	errs := make([]error, len(names))
+	sem := make(chan struct{}, ob.o.Concurrency)
+	for i, n := range names {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			out, err := ob.c.EKS.DescribeFargateProfile(ctx, &eks.DescribeFargateProfileInput{
+				ClusterName: aws.String(ob.s.Name), FargateProfileName: aws.String(n)})
+			switch {
+			case awsNotFound(err):
+			case err != nil:
+				errs[i] = readErr("eks DescribeFargateProfile "+n, err)
+			default:
+				profiles[i] = out.FargateProfile
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	ob.mu.Lock()
+	defer ob.mu.Unlock()
+	for _, fp := range profiles {
+		if fp != nil {
+			ob.snap.FargateProfiles = append(ob.snap.FargateProfiles, *fp)
+		}
+	}
+	return nil
+}
+
+func (ob *observer) addon(ctx context.Context, name string) error {
+	out, err := ob.c.EKS.DescribeAddon(ctx, &eks.DescribeAddonInput{ClusterName: aws.String(ob.s.Name), AddonName: aws.String(name)})
+	if awsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return readErr("eks DescribeAddon "+name, err)
+	}
+	ob.mu.Lock()
+	ob.snap.Addons[name] = out.Addon
+	ob.mu.Unlock()
+	return nil
+}
+
+func (ob *observer) clusterVersions(ctx context.Context) error {
+	var all []ekstypes.ClusterVersionInformation
+	p := eks.NewDescribeClusterVersionsPaginator(ob.c.EKS, &eks.DescribeClusterVersionsInput{IncludeAll: aws.Bool(true)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return readErr("eks DescribeClusterVersions", err)
+		}
+		all = append(all, page.ClusterVersions...)
+	}
+	ob.mu.Lock()
+	ob.snap.ClusterVersions = all
+	ob.snap.VersionsRead = true
+	ob.mu.Unlock()
+	return nil
+}
+
+func (ob *observer) kmsKey(ctx context.Context) error {
+	k := &KMSKeySnapshot{ARN: ob.s.Cluster.SecretsKMSKeyARN}
+	out, err := ob.c.KMS.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String(k.ARN)})
+	switch {
+	case err == nil:
+		k.Metadata = out.KeyMetadata
+	case awsAccessDenied(err):
+		k.Denied, k.Err = true, err.Error()
+	case awsNotFound(err):
+		k.NotFound, k.Err = true, err.Error()
+	default:
+		return readErr("kms DescribeKey "+k.ARN, err)
+	}
+	ob.mu.Lock()
+	ob.snap.KMSKey = k
+	ob.mu.Unlock()
+	return nil
+}
+
+func (ob *observer) addonDefault(ctx context.Context, name, k8s string) error {
+	p := eks.NewDescribeAddonVersionsPaginator(ob.c.EKS, &eks.DescribeAddonVersionsInput{
+		AddonName: aws.String(name), KubernetesVersion: aws.String(k8s)})
+	def := ""
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return readErr("eks DescribeAddonVersions "+name, err)
+		}
+		for _, a := range page.Addons {
+			if aws.ToString(a.AddonName) != name {
+				continue
+			}
+			for _, v := range a.AddonVersions {
+				for _, c := range v.Compatibilities {
+					if aws.ToString(c.ClusterVersion) == k8s && c.DefaultVersion && def == "" {
+						def = aws.ToString(v.AddonVersion)
+					}
+				}
+			}
+		}
+	}
+	ob.mu.Lock()
+	if def != "" {
+		ob.snap.AddonDefaultVersions[name] = def
+	}
+	ob.mu.Unlock()
+	return nil
+}
+
+// kubernetesVersion is the version the cluster has or will have: the spec's,
+// else the live cluster's, else the newest in standard support.
+func kubernetesVersion(s *Spec, snap *Snapshot) string {
+	if s.Cluster.Version != "" {
+		return s.Cluster.Version
+	}
+	if snap.Cluster != nil {
+		return aws.ToString(snap.Cluster.Version)
+	}
+	return newestStandardVersion(snap.ClusterVersions)
+}
+
+func newestStandardVersion(vs []ekstypes.ClusterVersionInformation) string {
+	best := ""
+	for _, v := range vs {
+		if v.VersionStatus != ekstypes.VersionStatusStandardSupport {
+			continue
+		}
+		if cv := aws.ToString(v.ClusterVersion); best == "" || compareVersions(cv, best) > 0 {
+			best = cv
+		}
+	}
+	return best
+}
+
+// compareVersions compares "MAJOR.MINOR" versions numerically.
+func compareVersions(a, b string) int {
+	am, an, _ := splitVersion(a)
+	bm, bn, _ := splitVersion(b)
+	if am != bm {
+		return am - bm
+	}
+	return an - bn
+}
+
+func splitVersion(v string) (major, minor int, ok bool) {
+	m := versionRE.FindStringSubmatch(v)
+	if m == nil {
+		return 0, 0, false
+	}
+	fmt.Sscan(m[1], &major)
+	fmt.Sscan(m[2], &minor)
+	return major, minor, true
+}
