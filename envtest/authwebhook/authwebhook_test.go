@@ -257,7 +257,7 @@ func TestMapsThroughAccessEntries(t *testing.T) {
 	} {
 		if _, err := ec.AssociateAccessPolicy(ctx, &eks.AssociateAccessPolicyInput{
 			ClusterName: aws.String("eks-test"), PrincipalArn: aws.String("arn:aws:iam::123456789012:user/alice"),
-			PolicyArn:   aws.String("arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"), AccessScope: &scope,
+			PolicyArn: aws.String("arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"), AccessScope: &scope,
 		}); err != nil {
 			t.Fatal(err)
 		}
