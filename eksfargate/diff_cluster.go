@@ -36,7 +36,8 @@ type clusterView struct {
 // clusterDesired is what Run needs to create the cluster.
 type clusterDesired struct {
 	clusterView
-	subnetKeys []string
+	subnetKeys            []string
+	bootstrapCreatorAdmin bool
 }
 
 func (d *differ) clusterWant() clusterDesired {
@@ -52,7 +53,7 @@ func (d *differ) clusterWant() clusterDesired {
 		AuthenticationMode:    c.AuthenticationMode,
 		DeletionProtection:    c.DeletionProtection,
 		Tags:                  d.ownerTags(c.Tags),
-	}, subnetKeys: slices.Clone(d.clusterSubnets)}
+	}, subnetKeys: slices.Clone(d.clusterSubnets), bootstrapCreatorAdmin: c.BootstrapCreatorAdmin}
 	if w.EndpointPublicAccess {
 		w.PublicAccessCIDRs = sortedCopy(c.PublicAccessCIDRs)
 	}

@@ -66,8 +66,13 @@ func (x *executor) createCluster(ctx context.Context, w clusterDesired, roleName
 			EndpointPrivateAccess: aws.Bool(w.EndpointPrivateAccess),
 			PublicAccessCidrs:     w.PublicAccessCIDRs,
 		},
-		Logging:            loggingRequest(w.Logging),
-		AccessConfig:       &ekstypes.CreateAccessConfigRequest{AuthenticationMode: ekstypes.AuthenticationMode(w.AuthenticationMode)},
+		Logging: loggingRequest(w.Logging),
+		AccessConfig: &ekstypes.CreateAccessConfigRequest{
+			AuthenticationMode: ekstypes.AuthenticationMode(w.AuthenticationMode),
+			// EKS requires it in CONFIG_MAP mode, where the creator's admin
+			// rights are implicit anyway.
+			BootstrapClusterCreatorAdminPermissions: aws.Bool(w.bootstrapCreatorAdmin || w.AuthenticationMode == AuthModeConfigMap),
+		},
 		DeletionProtection: aws.Bool(w.DeletionProtection),
 		Tags:               w.Tags,
 	}

@@ -142,6 +142,13 @@ type ClusterSpec struct {
 	AuthenticationMode string `json:"authenticationMode,omitempty"`
 	// DeletionProtection refuses DeleteCluster while set.
 	DeletionProtection bool `json:"deletionProtection,omitempty"`
+	// BootstrapCreatorAdmin gives the IAM identity that creates the cluster
+	// an access entry with AmazonEKSClusterAdminPolicy (EKS's own default).
+	// fargatekit's default is false: who may use the cluster is declared in
+	// Access, where a cluster admin needs the explicit AllowClusterAdmin, and
+	// an undeclared admin is what the audit reports as IAM-05. Set only at
+	// creation; in CONFIG_MAP mode EKS requires it and it is always sent.
+	BootstrapCreatorAdmin bool `json:"bootstrapCreatorAdmin,omitempty"`
 	// Tags on the cluster.
 	Tags map[string]string `json:"tags,omitempty"`
 }
