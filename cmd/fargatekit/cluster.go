@@ -28,12 +28,14 @@ type clusterFlags struct {
 	allowUnowned bool
 	awsOnly      bool
 	concurrency  int
+	detailed     bool
 }
 
 const clusterExitCodes = `
 Exit codes: 0 success (a plan was made, with or without changes, or it was
-applied); 2 a bad spec or flag, or an operation that could not run (AWS or
-the cluster could not be read, a change failed).`
+applied; plan --detailed-exitcode exits 1 when changes are pending); 2 a bad
+spec or flag, or an operation that could not run (AWS or the cluster could
+not be read, a change failed).`
 
 func (f *clusterFlags) register(cmd *cobra.Command, confirm bool) {
 	fs := cmd.Flags()
@@ -66,11 +68,15 @@ config, --profile); the region is the spec's unless --region says otherwise
 ` + clusterExitCodes,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			_, _, err := clusterPlan(cmd, &f, false)
+			p, _, err := clusterPlan(cmd, &f, false)
+			if err == nil && f.detailed && !p.Empty() {
+				return &exitError{code: 1}
+			}
 			return err
 		},
 	}
 	f.register(cmd, false)
+	cmd.Flags().BoolVar(&f.detailed, "detailed-exitcode", false, "exit 1 when changes are pending")
 	return cmd
 }
 

@@ -112,6 +112,9 @@ func TestClusterCommandsLive(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "Plan: 18 to create, 0 to update, 0 to replace, 0 to delete.") {
 		t.Fatalf("plan: exit %d\n%s\n%s", code, out, stderr)
 	}
+	if code, _, _ = clusterRunCLI(t, "", "plan", "-f", file, "--aws-only", "--detailed-exitcode"); code != 1 {
+		t.Fatalf("plan --detailed-exitcode with changes pending: exit %d, want 1", code)
+	}
 	code, out, _ = clusterRunCLI(t, "", "plan", "-f", file, "--aws-only", "-o", "json")
 	var doc struct {
 		Schema  string         `json:"schema"`
@@ -128,7 +131,7 @@ func TestClusterCommandsLive(t *testing.T) {
 	if code != 0 || !clusterExists() || !strings.Contains(stderr, "create eks.cluster cli-test: done") {
 		t.Fatalf("apply --yes: exit %d\n%s", code, stderr)
 	}
-	code, out, _ = clusterRunCLI(t, "", "plan", "-f", file, "--aws-only")
+	code, out, _ = clusterRunCLI(t, "", "plan", "-f", file, "--aws-only", "--detailed-exitcode")
 	if code != 0 || !strings.HasPrefix(out, "No changes.") {
 		t.Fatalf("plan after apply: exit %d\n%s", code, out)
 	}

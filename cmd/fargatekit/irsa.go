@@ -30,6 +30,7 @@ type irsaFlags struct {
 	fargateOnly bool
 	noProvider  bool
 	json        bool
+	detailed    bool
 }
 
 func newIRSACmd() *cobra.Command {
@@ -67,8 +68,8 @@ func newIRSASubCmd(apply bool) *cobra.Command {
 		Short: "Show what would change",
 		Long: `Show what would change, and the drift found.
 
-Exit codes: 0 nothing to change, 1 changes pending, 2 bad input or an
-operation that could not run.`,
+Exit codes: 0 success (with or without changes; with --detailed-exitcode,
+1 when changes are pending), 2 bad input or an operation that could not run.`,
 		Args: cobra.NoArgs,
 	}
 	if apply {
@@ -83,6 +84,9 @@ failed.`
 	fs.StringVar(&f.cluster, "cluster", "", "EKS cluster name (default: the spec's name)")
 	fs.StringVarP(&f.file, "file", "f", "", "YAML file with the roles (\"-\" for standard input)")
 	fs.StringVar(&f.kubeconfig, "kubeconfig", "", "kubeconfig file")
+	if !apply {
+		fs.BoolVar(&f.detailed, "detailed-exitcode", false, "exit 1 when changes are pending")
+	}
 	fs.StringVar(&f.kubeContext, "context", "", "kubeconfig context")
 	fs.BoolVar(&f.vpcCNI, "vpc-cni", false, "also wire the vpc-cni add-on to a role for kube-system/aws-node")
 	fs.BoolVar(&f.ipv6, "ipv6", false, "with --vpc-cni: the cluster is IPv6 (customer managed CNI policy)")
@@ -223,7 +227,7 @@ func runIRSA(cmd *cobra.Command, f *irsaFlags, apply bool) error {
 		fmt.Fprint(out, p.Text())
 	}
 	if !apply {
-		if !p.Empty() {
+		if f.detailed && !p.Empty() {
 			return &exitError{code: 1}
 		}
 		return nil
