@@ -29,7 +29,9 @@ tools: $(ENVTEST_BIN)/kube-apiserver $(ENVTEST_BIN)/fk-etcd
 $(ENVTEST_BIN)/kube-apiserver:
 	@mkdir -p $(ENVTEST_BIN)
 	@echo "==> building kube-apiserver $(K8S_VERSION) into $(ENVTEST_BIN) (first time only: about 7 minutes on 2 cores; cached afterwards)"
-	@cd tools/envtools && time $(GO) build -o $(ENVTEST_BIN)/kube-apiserver.tmp k8s.io/kubernetes/cmd/kube-apiserver
+	@cd tools/envtools && time ( $(GO) build -v -o $(ENVTEST_BIN)/kube-apiserver.tmp k8s.io/kubernetes/cmd/kube-apiserver 2>&1 | \
+		awk 'BEGIN { n = 0 } /^#|[Ee]rror|cannot|undefined/ { print; next } { n++; if (n % 100 == 0) printf("    ... %d packages compiled\n", n) }'; \
+		test $${PIPESTATUS[0]} -eq 0 )
 	@mv $(ENVTEST_BIN)/kube-apiserver.tmp $@
 
 $(ENVTEST_BIN)/fk-etcd:
