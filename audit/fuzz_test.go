@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"strings"
 	"testing"
-	"unicode/utf8"
 )
 
 // FuzzDecodeReport: any input either decodes into a report that encodes
@@ -56,33 +55,4 @@ func FuzzAddonComputeType(f *testing.F) {
 			t.Fatalf("computeType(%q) = %q", values, got)
 		}
 	})
-}
-
-// FuzzGlobMatch compares the selector wildcard matcher with a naive
-// recursive one.
-func FuzzGlobMatch(f *testing.F) {
-	f.Add("kube-*", "kube-system")
-	f.Add("a?c*", "abcdef")
-	f.Add("*", "")
-	f.Fuzz(func(t *testing.T, pattern, s string) {
-		if len(pattern) > 20 || len(s) > 20 || !utf8.ValidString(pattern) || !utf8.ValidString(s) {
-			return // names are short UTF-8; invalid bytes compare as bytes
-		}
-		if got, want := globMatch(pattern, s), naiveGlob([]rune(pattern), []rune(s)); got != want {
-			t.Fatalf("globMatch(%q, %q) = %v, want %v", pattern, s, got, want)
-		}
-	})
-}
-
-func naiveGlob(p, s []rune) bool {
-	if len(p) == 0 {
-		return len(s) == 0
-	}
-	switch p[0] {
-	case '*':
-		return naiveGlob(p[1:], s) || (len(s) > 0 && naiveGlob(p, s[1:]))
-	case '?':
-		return len(s) > 0 && naiveGlob(p[1:], s[1:])
-	}
-	return len(s) > 0 && p[0] == s[0] && naiveGlob(p[1:], s[1:])
 }

@@ -241,48 +241,10 @@ type Selector struct {
 }
 
 // Matches reports whether a pod in namespace ns with the given labels is
-// selected: the namespace matches the pattern and the pod carries every
-// label of the selector.
+// selected, with EKS's wildcards in the namespace and the labels
+// (eksfargate.Selector.Matches).
 func (s Selector) Matches(ns string, labels map[string]string) bool {
-	if !globMatch(s.Namespace, ns) {
-		return false
-	}
-	for k, v := range s.Labels {
-		if got, ok := labels[k]; !ok || !globMatch(v, got) {
-			return false
-		}
-	}
-	return true
-}
-
-// globMatch matches s against a pattern with * (any run) and ? (any one
-// character).
-func globMatch(pattern, s string) bool {
-	if !strings.ContainsAny(pattern, "*?") {
-		return pattern == s
-	}
-	p, t := []rune(pattern), []rune(s)
-	pi, ti, star, mark := 0, 0, -1, 0
-	for ti < len(t) {
-		switch {
-		case pi < len(p) && (p[pi] == '?' || p[pi] == t[ti]):
-			pi++
-			ti++
-		case pi < len(p) && p[pi] == '*':
-			star, mark = pi, ti
-			pi++
-		case star >= 0:
-			pi = star + 1
-			mark++
-			ti = mark
-		default:
-			return false
-		}
-	}
-	for pi < len(p) && p[pi] == '*' {
-		pi++
-	}
-	return pi == len(p)
+	return eksfargate.Selector{Namespace: s.Namespace, Labels: s.Labels}.Matches(ns, labels)
 }
 
 // Addon is an observed EKS managed add-on.

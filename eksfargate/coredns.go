@@ -238,34 +238,6 @@ func (s *CoreDNSStatus) stalePods() []string {
 	return out
 }
 
-// coreDNSWildcard matches s against pattern with EKS's wildcards: * any
-// run of characters, ? exactly one.
-func coreDNSWildcard(pattern, s string) bool {
-	p, t := []rune(pattern), []rune(s)
-	// Iterative matcher with backtracking on the last *.
-	pi, ti, star, mark := 0, 0, -1, 0
-	for ti < len(t) {
-		switch {
-		case pi < len(p) && (p[pi] == '?' || p[pi] == t[ti]):
-			pi++
-			ti++
-		case pi < len(p) && p[pi] == '*':
-			star, mark = pi, ti
-			pi++
-		case star >= 0:
-			pi = star + 1
-			mark++
-			ti = mark
-		default:
-			return false
-		}
-	}
-	for pi < len(p) && p[pi] == '*' {
-		pi++
-	}
-	return pi == len(p)
-}
-
 // CoreDNSSelectingProfile returns the name of the first Fargate profile of
 // spec with a selector that matches namespace kube-system and whose labels
 // are all on podLabels (wildcards allowed in namespace, label keys and
@@ -276,24 +248,7 @@ func CoreDNSSelectingProfile(spec *Spec, podLabels map[string]string) string {
 	}
 	for _, fp := range spec.FargateProfiles {
 		for _, sel := range fp.Selectors {
-			if !coreDNSWildcard(sel.Namespace, CoreDNSNamespace) {
-				continue
-			}
-			all := true
-			for k, v := range sel.Labels {
-				found := false
-				for pk, pv := range podLabels {
-					if coreDNSWildcard(k, pk) && coreDNSWildcard(v, pv) {
-						found = true
-						break
-					}
-				}
-				if !found {
-					all = false
-					break
-				}
-			}
-			if all {
+			if sel.Matches(CoreDNSNamespace, podLabels) {
 				return fp.Name
 			}
 		}

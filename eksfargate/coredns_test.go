@@ -8,7 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-func TestCoreDNSWildcard(t *testing.T) {
+func TestSelectorMatchesNamespace(t *testing.T) {
 	tests := []struct {
 		pattern, s string
 		want       bool
@@ -28,8 +28,29 @@ func TestCoreDNSWildcard(t *testing.T) {
 		{"[k]ube-system", "kube-system", false, "no character classes in EKS"},
 	}
 	for _, tt := range tests {
-		if got := coreDNSWildcard(tt.pattern, tt.s); got != tt.want {
-			t.Errorf("%s: coreDNSWildcard(%q, %q) = %v, want %v", tt.why, tt.pattern, tt.s, got, tt.want)
+		if got := (Selector{Namespace: tt.pattern}).Matches(tt.s, nil); got != tt.want {
+			t.Errorf("%s: Selector{Namespace: %q}.Matches(%q) = %v, want %v", tt.why, tt.pattern, tt.s, got, tt.want)
+		}
+	}
+}
+
+func TestSelectorMatchesLabels(t *testing.T) {
+	pod := map[string]string{"k8s-app": "kube-dns", "tier": "control"}
+	tests := []struct {
+		labels map[string]string
+		want   bool
+		why    string
+	}{
+		{nil, true, "no labels: the namespace decides"},
+		{map[string]string{"k8s-app": "kube-dns"}, true, "a label the pod carries"},
+		{map[string]string{"k8s-app": "kube-*"}, true, "a wildcard value"},
+		{map[string]string{"k8s-*": "kube-dns"}, true, "a wildcard key"},
+		{map[string]string{"k8s-app": "kube-dns", "tier": "web"}, false, "every label must match"},
+		{map[string]string{"missing": "*"}, false, "a key the pod lacks"},
+	}
+	for _, tt := range tests {
+		if got := (Selector{Namespace: "kube-system", Labels: tt.labels}).Matches("kube-system", pod); got != tt.want {
+			t.Errorf("%s: Matches = %v, want %v", tt.why, got, tt.want)
 		}
 	}
 }

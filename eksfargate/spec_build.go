@@ -1,6 +1,8 @@
 package eksfargate
 
 import (
+	"github.com/fargatekit/fargatekit/internal/wildcard"
+
 	"encoding/json"
 	"fmt"
 	"math/bits"
@@ -312,4 +314,32 @@ func specSortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// Matches reports whether a pod in namespace with these labels is selected:
+// the namespace matches the selector's pattern, and each of the selector's
+// labels matches some label of the pod (keys and values may use the
+// wildcards * and ?, as EKS allows). It is pure.
+func (sel Selector) Matches(namespace string, labels map[string]string) bool {
+	if !wildcard.Match(sel.Namespace, namespace) {
+		return false
+	}
+	for k, v := range sel.Labels {
+		if pv, ok := labels[k]; ok && wildcard.Match(v, pv) {
+			continue
+		}
+		found := false
+		if wildcard.HasWildcard(k) {
+			for pk, pv := range labels {
+				if wildcard.Match(k, pk) && wildcard.Match(v, pv) {
+					found = true
+					break
+				}
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
 }

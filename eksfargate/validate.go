@@ -150,28 +150,7 @@ func selectorsOverlap(a, b Selector) bool {
 
 // selectorMatches reports whether the concrete pod (namespace and labels of
 // pod) is selected by sel.
-func selectorMatches(sel, pod Selector) bool {
-	if !globMatch(sel.Namespace, pod.Namespace) {
-		return false
-	}
-	for k, v := range sel.Labels {
-		pv, ok := pod.Labels[k]
-		if !ok || !globMatch(v, pv) {
-			return false
-		}
-	}
-	return true
-}
-
-// globMatch reports whether s matches pattern p, in which '*' matches any
-// run of characters and '?' any one character.
-func globMatch(p, s string) bool { return globsIntersect(p, escapeLiteral(s)) }
-
-// escapeLiteral turns s into a pattern that matches only s. '*' and '?'
-// cannot appear in namespaces or label values, so they are dropped.
-func escapeLiteral(s string) string {
-	return strings.NewReplacer("*", "", "?", "").Replace(s)
-}
+func selectorMatches(sel, pod Selector) bool { return sel.Matches(pod.Namespace, pod.Labels) }
 
 // globsIntersect reports whether some string matches both patterns, where
 // '*' matches any run of characters and '?' exactly one. It walks the product
