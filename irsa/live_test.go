@@ -1,20 +1,13 @@
 package irsa_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
-	"io"
-	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"os"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -568,9 +561,8 @@ func TestLiveVPCCNI(t *testing.T) {
 }
 
 // TestLiveProviderClientID repairs a provider whose client IDs lack
-// sts.amazonaws.com. moto has no AddClientIDToOpenIDConnectProvider, so
-// addClientIDShim serves it in front of the proxy until the proxy emulates
-// it.
+// sts.amazonaws.com, through the proxy's emulation of
+// AddClientIDToOpenIDConnectProvider (moto lacks it).
 func TestLiveProviderClientID(t *testing.T) {
 	e := setupLive(t)
 	if _, err := e.iam.CreateOpenIDConnectProvider(e.ctx, &iam.CreateOpenIDConnectProviderInput{
@@ -578,15 +570,16 @@ func TestLiveProviderClientID(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	cfg := e.cfg.Copy()
-	cfg.BaseEndpoint = aws.String(addClientIDShim(t, e))
-	e.clients = irsa.NewClients(cfg, e.kube)
 	p := e.plan(nil)
 	ch := change(t, p.Changes, "iam.oidc-provider/"+strings.TrimPrefix(e.cluster.IssuerURL, "https://"))
 	if ch.Action != plan.Update || ch.Destructive || !strings.Contains(ch.Summary, "add client ID sts.amazonaws.com") {
 		t.Fatalf("provider change %s (destructive %v) %q", ch.Action, ch.Destructive, ch.Summary)
 	}
+	liveAWS.Proxy.ResetCounts()
 	e.converge(nil)
+	if n := liveAWS.Proxy.Count("iam", "AddClientIDToOpenIDConnectProvider"); n != 1 {
+		t.Errorf("AddClientIDToOpenIDConnectProvider called %d times, want 1", n)
+	}
 	out, err := e.iam.GetOpenIDConnectProvider(e.ctx, &iam.GetOpenIDConnectProviderInput{OpenIDConnectProviderArn: aws.String(e.cluster.ProviderARN())})
 	if err != nil {
 		t.Fatal(err)
@@ -594,52 +587,6 @@ func TestLiveProviderClientID(t *testing.T) {
 	if d := cmp.Diff([]string{"other-audience", "sts.amazonaws.com"}, out.ClientIDList); d != "" {
 		t.Errorf("client IDs (-want +got):\n%s", d)
 	}
-}
-
-// addClientIDShim serves IAM's AddClientIDToOpenIDConnectProvider, which
-// moto lacks, by re-creating the provider with the client ID added; every
-// other request goes to the proxy.
-func addClientIDShim(t *testing.T, e *liveEnv) string {
-	target, err := url.Parse(liveAWS.Endpoint)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rp := httputil.NewSingleHostReverseProxy(target)
-	var served atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		form, _ := url.ParseQuery(string(body))
-		if form.Get("Action") != "AddClientIDToOpenIDConnectProvider" {
-			rp.ServeHTTP(w, r)
-			return
-		}
-		served.Add(1)
-		arn := form.Get("OpenIDConnectProviderArn")
-		ctx := r.Context()
-		got, err := e.iam.GetOpenIDConnectProvider(ctx, &iam.GetOpenIDConnectProviderInput{OpenIDConnectProviderArn: aws.String(arn)})
-		if err == nil && !slices.Contains(got.ClientIDList, form.Get("ClientID")) {
-			if _, err = e.iam.DeleteOpenIDConnectProvider(ctx, &iam.DeleteOpenIDConnectProviderInput{OpenIDConnectProviderArn: aws.String(arn)}); err == nil {
-				_, err = e.iam.CreateOpenIDConnectProvider(ctx, &iam.CreateOpenIDConnectProviderInput{
-					Url: aws.String("https://" + aws.ToString(got.Url)), ClientIDList: append(got.ClientIDList, form.Get("ClientID")),
-					ThumbprintList: got.ThumbprintList, Tags: got.Tags,
-				})
-			}
-		}
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusInternalServerError)
-			return
-		}
-		w.Header().Set("Content-Type", "text/xml")
-		fmt.Fprint(w, `<AddClientIDToOpenIDConnectProviderResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><ResponseMetadata><RequestId>shim</RequestId></ResponseMetadata></AddClientIDToOpenIDConnectProviderResponse>`)
-	}))
-	t.Cleanup(func() {
-		srv.Close()
-		if served.Load() == 0 {
-			t.Error("the shim served no AddClientIDToOpenIDConnectProvider")
-		}
-	})
-	return srv.URL
 }
 
 func TestLiveFaults(t *testing.T) {

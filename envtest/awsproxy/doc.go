@@ -68,6 +68,20 @@
 // Every emulated List and Describe…Versions paginates with maxResults and
 // nextToken.
 //
+// IAM operations moto 5.2.1 lacks are emulated on moto's own state:
+//
+//   - AddClientIDToOpenIDConnectProvider and
+//     RemoveClientIDFromOpenIDConnectProvider read the provider from moto
+//     and, when its client ID list must change, delete it and create it
+//     again with the same URL (hence the same ARN), thumbprints and tags.
+//     Both are idempotent as in IAM: adding a present ID or removing an
+//     absent one succeeds and changes nothing. An unknown provider gives
+//     NoSuchEntity (HTTP 404), a client ID outside 1–255 characters
+//     ValidationError, an ARN that is not an OpenID Connect provider's
+//     InvalidInput, a 101st client ID LimitExceeded. Every IAM request that
+//     names a provider ARN is serialised per ARN, so concurrent changes are
+//     all kept and readers through the proxy never see the provider gone.
+//
 // Operations moto has pass through it, with the rules and fields it skips
 // added:
 //
@@ -133,9 +147,12 @@
 // moto, capabilities, identity provider configs, insights or EKS Anywhere,
 // does not keep node group updates, and does not run Kubernetes (an ACTIVE
 // add-on runs nothing). Error messages are modelled on EKS's and IAM's but
-// are not guaranteed to match them word for word. Clusters are keyed by ARN;
-// the proxy's own lookups (DescribeCluster, DescribeRouteTables,
-// GetCallerIdentity on moto) are signed with Options.Credentials, by default
+// are not guaranteed to match them word for word. A provider whose client
+// IDs the proxy changed has a new CreateDate, and a request that reaches
+// moto without the proxy may find it missing meanwhile. Clusters are keyed
+// by ARN; the proxy's own calls to moto (DescribeCluster,
+// DescribeRouteTables, GetCallerIdentity, and the OpenID Connect provider
+// reads and re-creation) are signed with Options.Credentials, by default
 // the caller's access key and a dummy secret, which moto accepts unless its
 // IAM enforcement is on. Delays use the real clock.
 package awsproxy

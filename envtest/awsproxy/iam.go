@@ -26,8 +26,17 @@ func policyParam(op string) string {
 }
 
 // serveIAM rejects malformed policy documents as IAM does, records role
-// creation times, and passes everything else to moto.
+// creation times, emulates the OpenID Connect provider client ID operations
+// moto lacks, and passes everything else to moto.
 func (p *Proxy) serveIAM(w *recorder, r *http.Request, in *request) {
+	if arn := in.form.Get(oidcProviderARNParam); arn != "" {
+		unlock := p.oidc.lock(arn)
+		defer unlock()
+	}
+	if isOIDCClientIDOp(in.operation) {
+		p.serveOIDCClientID(w, r, in)
+		return
+	}
 	if param := policyParam(in.operation); param != "" {
 		if docs, ok := in.form[param]; ok && len(docs) > 0 {
 			if err := checkPolicyJSON(docs[0]); err != nil {

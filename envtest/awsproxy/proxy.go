@@ -34,6 +34,7 @@ type Proxy struct {
 	client   *http.Client
 	signer   *v4.Signer
 	catalog  *catalog
+	oidc     keyedMutex // serialises IAM requests per OpenID Connect provider ARN
 
 	mu          sync.Mutex // guards the fields below
 	delays      Delays
