@@ -162,11 +162,12 @@ func TestReadOnlyPolicyIsExact(t *testing.T) {
 // policy lacks one action per service sees those reads as incomplete,
 // never as a pass.
 //
-// The stack and the users are built first, then enforcement is switched on
-// through moto's /moto-api/reset-auth (the same switch as
-// INITIAL_NO_AUTH_ACTION_COUNT, at a point the test chooses), because the
-// proxy's own lookups while creating profiles and add-ons are GET requests
-// that moto cannot verify (see signedPayload).
+// The stack and the users are built first, with envtest's dummy
+// credentials, then enforcement is switched on through moto's
+// /moto-api/reset-auth (the same switch as INITIAL_NO_AUTH_ACTION_COUNT, at
+// a point the test chooses). From then on the proxy signs its own lookups
+// (before the add-on, access entry and pod identity reads it emulates) with
+// the admin user's key.
 func TestLeastPrivilegeEnforced(t *testing.T) {
 	if testing.Short() {
 		t.Skip("needs moto_server")
@@ -269,8 +270,6 @@ func TestLeastPrivilegeEnforced(t *testing.T) {
 	for _, in := range full.Incomplete {
 		switch part := strings.SplitN(in.Reason, " ", 2)[0]; {
 		case strings.HasPrefix(part, "kube."):
-		case proxyLookupParts[part]:
-			t.Logf("known proxy limitation under enforcement: %s %s: %s", in.Check, in.Resource, in.Reason)
 		default:
 			t.Errorf("read-only policy: incomplete %s %s: %s", in.Check, in.Resource, in.Reason)
 		}
@@ -313,11 +312,6 @@ func TestLeastPrivilegeEnforced(t *testing.T) {
 // headers as the payload of a GET without a query string, so every EKS
 // DescribeCluster/ListFargateProfiles… fails with SignatureDoesNotMatch;
 // with the header signed, moto's botocore uses it instead.
+// The proxy signs its own lookups so; it cannot add the header to the
+// caller's requests without breaking their signatures.
 func signedPayload(stack *middleware.Stack) error { return v4.AddContentSHA256HeaderMiddleware(stack) }
-
-// proxyLookupParts are read through operations that the proxy emulates after
-// a lookup of its own (GET /clusters/NAME on moto). The proxy signs that
-// lookup without X-Amz-Content-Sha256, so with moto's enforcement on it is
-// refused (SignatureDoesNotMatch, see signedPayload) whatever the caller's
-// policy: these parts are reported incomplete, never passed.
-var proxyLookupParts = map[string]bool{audit.PartAddons: true, audit.PartAccessEntries: true, audit.PartPodIdentity: true}

@@ -25,7 +25,9 @@
 // identities, and anything but loopback. moto identifies the caller only from
 // an Authorization header, not from a presigned URL's X-Amz-Credential, so by
 // default the replay also carries the URL's credential scope in an
-// Authorization header (Options.CredentialHeader).
+// Authorization header (Options.CredentialHeader). envtest/awsproxy adds the
+// same header to presigned requests it forwards, so through the proxy the
+// option changes nothing; it remains for replaying directly against moto.
 package authwebhook
 
 import (
@@ -115,7 +117,9 @@ type Options struct {
 	// CredentialHeader adds "Authorization: AWS4-HMAC-SHA256
 	// Credential=<X-Amz-Credential>, SignedHeaders=…, Signature=…" to the
 	// replay, so that moto (which ignores presigned query credentials) sees
-	// who signed. Default true; turn off against real STS.
+	// who signed. envtest/awsproxy now does this itself for every presigned
+	// request it forwards, so the option only matters when the tokens'
+	// URLs point at moto directly. Default true; turn off against real STS.
 	CredentialHeader *bool
 	// Now is the clock for token age. Default time.Now.
 	Now func() time.Time

@@ -29,6 +29,14 @@
 // header for KMS (JSON 1.1). Requests it cannot place are counted under
 // UnknownService or UnknownOperation and forwarded.
 //
+// moto, for its part, routes a request to a service, and reads the caller's
+// access key, from the Authorization header only. A presigned request (the
+// signature in X-Amz-Credential, X-Amz-SignedHeaders and X-Amz-Signature,
+// no Authorization header), such as the STS GetCallerIdentity URL inside an
+// EKS token, is therefore forwarded with an Authorization header carrying
+// the same credential scope, signed headers and signature; without it moto
+// would answer from its S3 backend.
+//
 // # What is emulated
 //
 // EKS operations moto 5.2.1 lacks are answered from the proxy's memory, in
@@ -111,6 +119,13 @@
 //     the endpoint access defaults. Configuration updates merge as EKS's do
 //     (moto replaces: an endpoint update would drop the subnets, a logging
 //     update the other log types).
+//   - every cluster has an OpenID Connect issuer of its own (moto gives
+//     all of them the same): identity.oidc.issuer is
+//     https://oidc.eks.REGION.amazonaws.com/id/ID, with an ID of 32
+//     upper-case hexadecimal characters derived from the cluster's ARN and
+//     creation time, so it is stable for the cluster's life and changes
+//     when a cluster of the same name is created again. Only answers
+//     through the proxy carry it; moto's own keep its shared issuer.
 //   - TagResource, UntagResource and ListTagsForResource work on emulated
 //     resources and on Fargate profiles, which moto cannot tag.
 //   - the authentication mode only moves forward one step:
@@ -154,5 +169,11 @@
 // DescribeRouteTables, GetCallerIdentity, and the OpenID Connect provider
 // reads and re-creation) are signed with Options.Credentials, by default
 // the caller's access key and a dummy secret, which moto accepts unless its
-// IAM enforcement is on. Delays use the real clock.
+// IAM enforcement is on. With enforcement on, set Options.Credentials to a
+// moto user's key: the proxy's calls send and sign X-Amz-Content-Sha256,
+// without which moto 5.2.1 cannot verify the signature of a GET. The proxy
+// cannot add that header to the caller's own requests (it would break their
+// signatures): callers under enforcement add it themselves, for example
+// with the SDK's v4.AddContentSHA256HeaderMiddleware in
+// aws.Config.APIOptions. Delays use the real clock.
 package awsproxy

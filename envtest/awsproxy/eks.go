@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"maps"
 	"net/http"
 	"net/netip"
@@ -191,6 +192,16 @@ func (p *Proxy) overlayCluster(obj map[string]any, c *cluster, now time.Time) {
 	setDefault(knc, "ipFamily", "ipv4")
 	obj["kubernetesNetworkConfig"] = knc
 	obj["upgradePolicy"] = map[string]any{"supportType": "EXTENDED"}
+	if c.issuer == "" {
+		// A cluster the proxy has not seen created: moto's creation time
+		// stands for the proxy's.
+		c.issuer = issuerURL(c.arn, c.region, fmt.Sprint(obj["createdAt"]))
+	}
+	identity := mapOf(obj["identity"])
+	oidc := mapOf(identity["oidc"])
+	oidc["issuer"] = c.issuer
+	identity["oidc"] = oidc
+	obj["identity"] = identity
 	for k, v := range c.fields {
 		obj[k] = v
 	}
@@ -313,6 +324,7 @@ func (p *Proxy) createCluster(w *recorder, r *http.Request, in *request) {
 	p.st.forgetCluster(arn) // a cluster of the same name may have existed
 	c := newCluster(arn)
 	c.created, c.createFor = now, delays.ClusterCreate
+	c.issuer = issuerURL(arn, c.region, now.UTC().Format(time.RFC3339Nano))
 	c.authMode, c.bootstrap = mode, bootstrap
 	c.version = version
 	if v := p.catalog.version(version); v != nil {

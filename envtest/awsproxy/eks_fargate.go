@@ -14,8 +14,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/smithy-go"
-	"github.com/aws/smithy-go/middleware"
-	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"go.uber.org/zap"
 )
 
@@ -311,15 +309,11 @@ func (p *Proxy) deleteFargateProfile(w *recorder, r *http.Request, in *request) 
 // ec2Client is an SDK EC2 client for the proxy's own lookups in moto, in
 // the incoming request's region and moto account.
 func (p *Proxy) ec2Client(ctx context.Context, r *http.Request, in *request) *ec2.Client {
-	var apiOpts []func(*middleware.Stack) error
-	if v := r.Header.Get("X-Moto-Account-Id"); v != "" {
-		apiOpts = append(apiOpts, smithyhttp.SetHeaderValue("X-Moto-Account-Id", v))
-	}
 	return ec2.New(ec2.Options{
 		Region:       in.region,
 		BaseEndpoint: aws.String(p.upstream.String()),
 		Credentials:  p.credentials(ctx, in),
 		HTTPClient:   p.client,
-		APIOptions:   apiOpts,
+		APIOptions:   ownAPIOptions(r),
 	})
 }

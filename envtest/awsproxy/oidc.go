@@ -17,8 +17,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/smithy-go"
-	"github.com/aws/smithy-go/middleware"
-	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"go.uber.org/zap"
 )
 
@@ -208,10 +206,6 @@ func (w *recorder) iamOK(in *request) {
 // iamClient is an SDK IAM client for the proxy's own calls to moto, signed
 // with the proxy's credentials, in the incoming request's moto account.
 func (p *Proxy) iamClient(ctx context.Context, r *http.Request, in *request) *iam.Client {
-	var apiOpts []func(*middleware.Stack) error
-	if v := r.Header.Get("X-Moto-Account-Id"); v != "" {
-		apiOpts = append(apiOpts, smithyhttp.SetHeaderValue("X-Moto-Account-Id", v))
-	}
 	region := in.region
 	if region == "" {
 		region = "us-east-1"
@@ -221,7 +215,7 @@ func (p *Proxy) iamClient(ctx context.Context, r *http.Request, in *request) *ia
 		BaseEndpoint: aws.String(p.upstream.String()),
 		Credentials:  p.credentials(ctx, in),
 		HTTPClient:   p.client,
-		APIOptions:   apiOpts,
+		APIOptions:   ownAPIOptions(r),
 	})
 }
 

@@ -1,6 +1,8 @@
 package awsproxy
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"sort"
 	"strings"
 	"sync"
@@ -78,6 +80,7 @@ type cluster struct {
 	version            string
 	platformVersion    string
 	vpcID              string         // looked up from the subnets at create
+	issuer             string         // identity.oidc.issuer, see issuerURL
 	vpcConfig          map[string]any // resourcesVpcConfig after updates; nil = moto's
 	logging            map[string]any // logging after updates; nil = moto's
 	k8sNetwork         map[string]any // kubernetesNetworkConfig after updates; nil = moto's
@@ -247,4 +250,15 @@ func (c *cluster) addUpdate(typ string, dur time.Duration, addon string, params 
 // epoch is the REST-JSON timestamp format: seconds since the epoch.
 func epoch(t time.Time) float64 {
 	return float64(t.UnixMilli()) / 1000
+}
+
+// issuerURL is the OpenID Connect issuer of the cluster with the given ARN
+// created at the time created (in any fixed format): moto gives every
+// cluster the same issuer, EKS one per cluster. The ID is, as EKS's, 32
+// upper-case hexadecimal characters, derived from the ARN and the creation
+// time, so that it stays the same for the cluster's life and changes when a
+// cluster of the same name is created again.
+func issuerURL(arn, region, created string) string {
+	sum := sha256.Sum256([]byte(arn + created))
+	return "https://oidc.eks." + region + ".amazonaws.com/id/" + strings.ToUpper(hex.EncodeToString(sum[:16]))
 }
