@@ -3,6 +3,7 @@ package audit
 import (
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/fargatekit/fargatekit/iamtrust"
 	"github.com/fargatekit/fargatekit/plan"
@@ -109,6 +110,21 @@ type result struct {
 }
 
 // runChecks runs each check on the view of the snapshot it can trust.
+// explainFix makes each change of a fix say, in words, which requirement it
+// restores: a change whose Requirement is only a documentation URL gets
+// "fixes CHECK-ID: title (URL)".
+func explainFix(c *Check, fix []plan.Change) {
+	for i := range fix {
+		r := fix[i].Requirement
+		if r == "" || strings.HasPrefix(r, "https://") {
+			if r == "" {
+				r = c.DocURL
+			}
+			fix[i].Requirement = "fixes " + c.ID + ": " + c.Title + " (" + r + ")"
+		}
+	}
+}
+
 func runChecks(s *Snapshot, checks []*Check) result {
 	s.index()
 	res := result{partial: map[string]bool{}}
@@ -185,6 +201,7 @@ func runChecks(s *Snapshot, checks []*Check) result {
 			if f.Account == "" {
 				f.Account = s.Account
 			}
+			explainFix(c, f.Fix)
 			res.findings = append(res.findings, f)
 		}
 	}
