@@ -2,9 +2,6 @@ package audit_test
 
 import (
 	"context"
-	"errors"
-	"flag"
-	"fmt"
 	"os"
 	"sync"
 	"testing"
@@ -28,30 +25,12 @@ const region = "us-west-2"
 // (which reset it and do not run in parallel). nil in -short mode.
 var env *envtest.AWS
 
-func TestMain(m *testing.M) {
-	flag.Parse()
-	if testing.Short() {
-		os.Exit(m.Run())
-	}
-	a, err := envtest.StartAWS(context.Background())
-	switch {
-	case errors.Is(err, envtest.ErrMotoNotInstalled):
-		fmt.Fprintln(os.Stderr, "audit tests: moto tests skipped:", err)
-		os.Exit(m.Run())
-	case err != nil:
-		fmt.Fprintln(os.Stderr, "audit tests:", err)
-		os.Exit(1)
-	}
-	env = a
-	code := m.Run()
-	_ = a.Stop()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(envtest.RunWithAWS(m, &env)) }
 
 func setupAWS(t testing.TB) *envtest.AWS {
 	t.Helper()
 	if env == nil {
-		t.Skip("needs moto_server: skipped in -short mode or when moto is not installed")
+		t.Skip("needs moto_server: skipped in -short mode")
 	}
 	if err := env.Reset(context.Background()); err != nil {
 		t.Fatal(err)

@@ -57,7 +57,7 @@ func kcfgNewCaller(t *testing.T, ic *iam.Client, name string) kcfgCaller {
 func TestKubectlInterop(t *testing.T) {
 	kubectl, err := exec.LookPath("kubectl")
 	if err != nil {
-		t.Skip("kubectl not installed")
+		t.Fatal("kubectl is needed for this interop test (.ci/run installs it)")
 	}
 	a := envtest.NewAWS(t)
 	u, _ := url.Parse(a.Endpoint)
@@ -150,7 +150,7 @@ func TestKubectlInterop(t *testing.T) {
 	}
 	t.Run("aws eks get-token, user", func(t *testing.T) {
 		if !hasAWS {
-			t.Skip("aws CLI not installed")
+			t.Fatal("the aws CLI is needed for this interop test (.ci/run installs it)")
 		}
 		kc := write(t, "aws-user", eksfargate.KubeconfigOptions{})
 		ui := whoami(t, kc, alice)
@@ -163,7 +163,7 @@ func TestKubectlInterop(t *testing.T) {
 	})
 	t.Run("aws eks get-token --role-arn", func(t *testing.T) {
 		if !hasAWS {
-			t.Skip("aws CLI not installed")
+			t.Fatal("the aws CLI is needed for this interop test (.ci/run installs it)")
 		}
 		kc := write(t, "aws-role", eksfargate.KubeconfigOptions{RoleARN: devARN})
 		ui := whoami(t, kc, carol) // carol is not mapped, the role she assumes is
@@ -175,7 +175,7 @@ func TestKubectlInterop(t *testing.T) {
 		bin := filepath.Join(t.TempDir(), "fargatekit")
 		build := exec.Command("go", "build", "-o", bin, "github.com/fargatekit/fargatekit/cmd/fargatekit")
 		if out, err := build.CombinedOutput(); err != nil {
-			t.Skipf("cmd/fargatekit does not build right now: %v\n%s", err, out)
+			t.Fatalf("build cmd/fargatekit: %v\n%s", err, out)
 		}
 		kc := write(t, "native", eksfargate.KubeconfigOptions{Exec: eksfargate.ExecFargatekit, Command: bin})
 		if ui := whoami(t, kc, alice); ui.Username != "alice" {
@@ -212,7 +212,7 @@ func TestKubectlInterop(t *testing.T) {
 	t.Run("unmapped and removed callers are refused", func(t *testing.T) {
 		kc := write(t, "refused", eksfargate.KubeconfigOptions{Exec: eksfargate.ExecAWSCLI})
 		if !hasAWS {
-			t.Skip("aws CLI not installed")
+			t.Fatal("the aws CLI is needed for this interop test (.ci/run installs it)")
 		}
 		if _, stderr, err := kubectlAs(t, kc, carol, "auth", "whoami"); err == nil || !strings.Contains(stderr, "Unauthorized") {
 			t.Errorf("unmapped carol: err %v, stderr %q; want 401 Unauthorized", err, stderr)

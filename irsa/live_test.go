@@ -3,8 +3,6 @@ package irsa_test
 import (
 	"context"
 	"errors"
-	"flag"
-	"fmt"
 	"os"
 	"slices"
 	"strings"
@@ -38,31 +36,7 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	flag.Parse()
-	if testing.Short() {
-		os.Exit(m.Run())
-	}
-	ctx := context.Background()
-	a, err := envtest.StartAWS(ctx)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "irsa tests: live tests skipped:", err)
-		os.Exit(m.Run())
-	}
-	k, err := envtest.StartKube(ctx)
-	if err != nil {
-		_ = a.Stop()
-		fmt.Fprintln(os.Stderr, "irsa tests: live tests skipped:", err)
-		os.Exit(m.Run())
-	}
-	if err := envtest.Seed(ctx, k.Client, envtest.SeedOptions{}); err != nil {
-		fmt.Fprintln(os.Stderr, "irsa tests:", err)
-		os.Exit(1)
-	}
-	liveAWS, liveKube = a, k
-	code := m.Run()
-	k.Stop()
-	_ = a.Stop()
-	os.Exit(code)
+	os.Exit(envtest.RunWithAWSAndKube(m, &liveAWS, &liveKube, &envtest.SeedOptions{}))
 }
 
 // liveEnv is a test's view of the shared servers.
@@ -83,7 +57,7 @@ type liveEnv struct {
 func setupLive(t testing.TB, namespaces ...string) *liveEnv {
 	t.Helper()
 	if liveAWS == nil {
-		t.Skip("needs moto_server and kube-apiserver: skipped in -short mode or when they are missing")
+		t.Skip("needs moto_server and kube-apiserver: skipped in -short mode")
 	}
 	ctx := context.Background()
 	if err := liveAWS.Reset(ctx); err != nil {

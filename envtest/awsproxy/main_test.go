@@ -2,8 +2,6 @@ package awsproxy_test
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"testing"
@@ -25,36 +23,16 @@ const region = "eu-west-1"
 
 // env is one moto_server with the proxy in front, shared by the tests of
 // this binary (moto takes seconds to start). Tests reset it and do not run
-// in parallel. It is nil in -short mode or when moto is not installed.
+// in parallel. It is nil in -short mode.
 var env *envtest.AWS
 
-func TestMain(m *testing.M) {
-	flag.Parse()
-	if testing.Short() {
-		os.Exit(m.Run())
-	}
-	a, err := envtest.StartAWS(context.Background())
-	switch {
-	case errors.Is(err, envtest.ErrMotoNotInstalled):
-		fmt.Fprintln(os.Stderr, "awsproxy tests: moto tests skipped:", err)
-		os.Exit(m.Run())
-	case err != nil:
-		fmt.Fprintln(os.Stderr, "awsproxy tests:", err)
-		os.Exit(1)
-	}
-	env = a
-	code := m.Run()
-	if err := a.Stop(); err != nil {
-		fmt.Fprintln(os.Stderr, "awsproxy tests: stop:", err)
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(envtest.RunWithAWS(m, &env)) }
 
 // setup resets moto and the proxy for a test that needs them.
 func setup(t testing.TB) *envtest.AWS {
 	t.Helper()
 	if env == nil {
-		t.Skip("needs moto_server: skipped in -short mode or when moto is not installed")
+		t.Skip("needs moto_server: skipped in -short mode")
 	}
 	if err := env.Reset(context.Background()); err != nil {
 		t.Fatal(err)
