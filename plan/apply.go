@@ -157,14 +157,11 @@ func Apply(ctx context.Context, p *Plan, opts ...func(*Options)) error {
 		go func() {
 			start := o.Now()
 			emit(c, "started", start, nil)
-			var err error
-			if c.Run != nil {
-				err = c.Run(ctx, func(state string) {
-					mu.Lock() // serialise progress callbacks
-					defer mu.Unlock()
-					emit(c, state, start, nil)
-				})
-			}
+			err := runChange(ctx, c, func(state string) {
+				mu.Lock() // serialise progress callbacks
+				defer mu.Unlock()
+				emit(c, state, start, nil)
+			})
 			if err != nil {
 				emit(c, "failed", start, err)
 			} else {
@@ -228,4 +225,26 @@ func Apply(ctx context.Context, p *Plan, opts ...func(*Options)) error {
 		errs = append(errs, &SkippedError{Changes: skipped})
 	}
 	return errors.Join(errs...)
+}
+
+// PanicError is a change whose Run panicked; Apply reports it as the
+// change's failure instead of crashing the program.
+type PanicError struct {
+	// Value is what Run panicked with.
+	Value any
+}
+
+func (e *PanicError) Error() string { return fmt.Sprintf("panic: %v", e.Value) }
+
+// runChange runs c, turning a panic into a *PanicError.
+func runChange(ctx context.Context, c *Change, report Reporter) (err error) {
+	if c.Run == nil {
+		return nil
+	}
+	defer func() {
+		if v := recover(); v != nil {
+			err = &PanicError{Value: v}
+		}
+	}()
+	return c.Run(ctx, report)
 }

@@ -232,3 +232,19 @@ func TestRenderGolden(t *testing.T) {
 		}
 	}
 }
+
+func TestApplyRecoversPanics(t *testing.T) {
+	p := &plan.Plan{Changes: []plan.Change{
+		{ID: "a", Kind: "k", Action: plan.Create, Run: func(context.Context, plan.Reporter) error { panic("boom") }},
+		{ID: "b", Kind: "k", Action: plan.Create, DependsOn: []string{"a"}, Run: func(context.Context, plan.Reporter) error { return nil }},
+	}}
+	err := plan.Apply(context.Background(), p)
+	var pe *plan.PanicError
+	if !errors.As(err, &pe) || pe.Value != "boom" {
+		t.Fatalf("error = %v, want a *PanicError with the panic value", err)
+	}
+	var se *plan.SkippedError
+	if !errors.As(err, &se) || len(se.Changes) != 1 || se.Changes[0] != "b" {
+		t.Errorf("error = %v, want b skipped", err)
+	}
+}
