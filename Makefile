@@ -30,7 +30,7 @@ $(ENVTEST_BIN)/kube-apiserver:
 	@mkdir -p $(ENVTEST_BIN)
 	@echo "==> building kube-apiserver $(K8S_VERSION) into $(ENVTEST_BIN) (first time only: about 7 minutes on 2 cores; cached afterwards)"
 	@cd tools/envtools && time ( $(GO) build -v -o $(ENVTEST_BIN)/kube-apiserver.tmp k8s.io/kubernetes/cmd/kube-apiserver 2>&1 | \
-		awk 'BEGIN { n = 0 } /^#|[Ee]rror|cannot|undefined/ { print; next } { n++; if (n % 100 == 0) printf("    ... %d packages compiled\n", n) }'; \
+		awk 'BEGIN { n = 0 } /^#|\.go:[0-9]+:/ { print; next } { n++; if (n % 100 == 0) printf("    ... %d packages compiled\n", n) }'; \
 		test $${PIPESTATUS[0]} -eq 0 )
 	@mv $(ENVTEST_BIN)/kube-apiserver.tmp $@
 
