@@ -300,18 +300,8 @@ func (p *Proxy) createCluster(w *recorder, r *http.Request, in *request) {
 			return
 		}
 	}
-	resp, err := p.forward(r.Context(), r, in.body)
-	if err != nil {
-		p.upstreamFailed(w, in, err)
-		return
-	}
-	if resp.status != http.StatusOK {
-		resp.write(w)
-		return
-	}
-	top, obj, err := decodeMember(resp.body, "cluster")
-	if err != nil {
-		resp.write(w)
+	resp, top, obj, ok := p.forwardMember(w, r, in, "cluster")
+	if !ok {
 		return
 	}
 	arn := str(obj["arn"])
@@ -352,18 +342,8 @@ func (p *Proxy) createCluster(w *recorder, r *http.Request, in *request) {
 
 func (p *Proxy) describeCluster(w *recorder, r *http.Request, in *request) {
 	p.fireOverdueDeletes(in.region, in.params["cluster"], "")
-	resp, err := p.forward(r.Context(), r, in.body)
-	if err != nil {
-		p.upstreamFailed(w, in, err)
-		return
-	}
-	if resp.status != http.StatusOK {
-		resp.write(w)
-		return
-	}
-	top, obj, err := decodeMember(resp.body, "cluster")
-	if err != nil {
-		resp.write(w)
+	resp, top, obj, ok := p.forwardMember(w, r, in, "cluster")
+	if !ok {
 		return
 	}
 	p.smu.Lock()
@@ -440,23 +420,13 @@ func (p *Proxy) deleteCluster(w *recorder, r *http.Request, in *request) {
 	}
 	delay := p.Delays().ClusterDelete
 	if delay == 0 {
-		resp, err := p.forward(r.Context(), r, in.body)
-		if err != nil {
-			p.upstreamFailed(w, in, err)
-			return
-		}
-		if resp.status != http.StatusOK {
-			resp.write(w)
+		resp, top, obj, ok := p.forwardMember(w, r, in, "cluster")
+		if !ok {
 			return
 		}
 		p.smu.Lock()
 		p.st.forgetCluster(cv.arn)
 		p.smu.Unlock()
-		top, obj, err := decodeMember(resp.body, "cluster")
-		if err != nil {
-			resp.write(w)
-			return
-		}
 		obj["status"] = "DELETING"
 		resp.writeBody(w, mustJSON(top))
 		return
@@ -932,6 +902,28 @@ func (p *Proxy) createNodegroup(w *recorder, r *http.Request, in *request) {
 
 // decodeMember decodes a JSON object answer and returns it with its member
 // key, which must be an object. Numbers are kept as they were.
+// forwardMember forwards the request to moto and decodes the named member of
+// its JSON answer. When ok is false the answer — an upstream failure, an
+// error from moto, or a body that is not the expected object — has already
+// been written to w.
+func (p *Proxy) forwardMember(w *recorder, r *http.Request, in *request, member string) (resp *upstreamResponse, top, obj map[string]any, ok bool) {
+	resp, err := p.forward(r.Context(), r, in.body)
+	if err != nil {
+		p.upstreamFailed(w, in, err)
+		return nil, nil, nil, false
+	}
+	if resp.status != http.StatusOK {
+		resp.write(w)
+		return nil, nil, nil, false
+	}
+	top, obj, err = decodeMember(resp.body, member)
+	if err != nil {
+		resp.write(w)
+		return nil, nil, nil, false
+	}
+	return resp, top, obj, true
+}
+
 func decodeMember(body []byte, key string) (top, member map[string]any, err error) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()

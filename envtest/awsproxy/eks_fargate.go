@@ -88,21 +88,9 @@ func (p *Proxy) createFargateProfile(w *recorder, r *http.Request, in *request) 
 		}
 	}
 
-	resp, err := p.forward(r.Context(), r, in.body)
-	if err != nil {
+	resp, top, obj, ok := p.forwardMember(w, r, in, "fargateProfile")
+	if !ok {
 		release()
-		p.upstreamFailed(w, in, err)
-		return
-	}
-	if resp.status != http.StatusOK {
-		release()
-		resp.write(w)
-		return
-	}
-	top, obj, err := decodeMember(resp.body, "fargateProfile")
-	if err != nil {
-		release()
-		resp.write(w)
 		return
 	}
 	arn := str(obj["fargateProfileArn"])
@@ -191,18 +179,8 @@ func (p *Proxy) checkPrivateSubnets(ctx context.Context, r *http.Request, in *re
 
 func (p *Proxy) describeFargateProfile(w *recorder, r *http.Request, in *request) {
 	p.fireOverdueDeletes(in.region, in.params["cluster"], in.params["profile"])
-	resp, err := p.forward(r.Context(), r, in.body)
-	if err != nil {
-		p.upstreamFailed(w, in, err)
-		return
-	}
-	if resp.status != http.StatusOK {
-		resp.write(w)
-		return
-	}
-	top, obj, err := decodeMember(resp.body, "fargateProfile")
-	if err != nil {
-		resp.write(w)
+	resp, top, obj, ok := p.forwardMember(w, r, in, "fargateProfile")
+	if !ok {
 		return
 	}
 	p.smu.Lock()
@@ -262,23 +240,13 @@ func (p *Proxy) deleteFargateProfile(w *recorder, r *http.Request, in *request) 
 	}
 	if delay == 0 {
 		p.smu.Unlock()
-		resp, err := p.forward(r.Context(), r, in.body)
-		if err != nil {
-			p.upstreamFailed(w, in, err)
-			return
-		}
-		if resp.status != http.StatusOK {
-			resp.write(w)
+		resp, top, obj, ok := p.forwardMember(w, r, in, "fargateProfile")
+		if !ok {
 			return
 		}
 		p.smu.Lock()
 		delete(p.st.profiles, arn)
 		p.smu.Unlock()
-		top, obj, err := decodeMember(resp.body, "fargateProfile")
-		if err != nil {
-			resp.write(w)
-			return
-		}
 		obj["status"] = "DELETING"
 		resp.writeBody(w, mustJSON(top))
 		return
