@@ -97,17 +97,23 @@ type AccessClients struct {
 }
 
 func (c AccessClients) kube(ctx context.Context) (kubernetes.Interface, error) {
-	if c.Kube != nil {
-		return c.Kube, nil
+	return resolveKube(ctx, c.Kube, c.KubeFor, "access", "AccessClients")
+}
+
+// resolveKube returns kube, or the client kubeFor builds when kube is nil;
+// what names the step in errors, and clients the struct to set.
+func resolveKube(ctx context.Context, kube kubernetes.Interface, kubeFor func(context.Context) (kubernetes.Interface, error), what, clients string) (kubernetes.Interface, error) {
+	if kube != nil {
+		return kube, nil
 	}
-	if c.KubeFor != nil {
-		k, err := c.KubeFor(ctx)
+	if kubeFor != nil {
+		k, err := kubeFor(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("access: Kubernetes client: %w", err)
+			return nil, fmt.Errorf("%s: Kubernetes client: %w", what, err)
 		}
 		return k, nil
 	}
-	return nil, errors.New("access: no Kubernetes client (AccessClients.Kube)")
+	return nil, fmt.Errorf("%s: no Kubernetes client (%s.Kube)", what, clients)
 }
 
 // accessReservedUsernamePrefixes can't start an access entry's username.

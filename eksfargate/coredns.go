@@ -100,17 +100,7 @@ func (c *CoreDNSClients) defaults() {
 }
 
 func (c *CoreDNSClients) kube(ctx context.Context) (kubernetes.Interface, error) {
-	if c.Kube != nil {
-		return c.Kube, nil
-	}
-	if c.KubeFor != nil {
-		k, err := c.KubeFor(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("coredns: Kubernetes client: %w", err)
-		}
-		return k, nil
-	}
-	return nil, errors.New("coredns: no Kubernetes client (CoreDNSClients.Kube)")
+	return resolveKube(ctx, c.Kube, c.KubeFor, "coredns", "CoreDNSClients")
 }
 
 // CoreDNSMode is how CoreDNS is installed.

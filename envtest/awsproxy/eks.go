@@ -821,12 +821,7 @@ func (p *Proxy) listUpdates(w *recorder, r *http.Request, in *request) {
 		}
 	}
 	p.smu.Unlock()
-	page, next, e := paginate(ids, q)
-	if e != nil {
-		w.fail(in, e)
-		return
-	}
-	w.json(withNext(map[string]any{"updateIds": nonNil(page)}, next))
+	writePage(w, in, q, "updateIds", ids)
 }
 
 func (p *Proxy) describeClusterVersions(w *recorder, r *http.Request, in *request) {
@@ -860,12 +855,7 @@ func (p *Proxy) describeClusterVersions(w *recorder, r *http.Request, in *reques
 		}
 		out = append(out, v.render())
 	}
-	page, next, e := paginate(out, q)
-	if e != nil {
-		w.fail(in, e)
-		return
-	}
-	w.json(withNext(map[string]any{"clusterVersions": nonNil(page)}, next))
+	writePage(w, in, q, "clusterVersions", out)
 }
 
 // listInCluster passes ListFargateProfiles and ListNodegroups to moto, and
@@ -994,6 +984,17 @@ func withNext(m map[string]any, next string) map[string]any {
 		m["nextToken"] = next
 	}
 	return m
+}
+
+// writePage answers a List call: the page of items that q asks for under
+// key, with the next page's token, or the pagination error.
+func writePage[T any](w *recorder, in *request, q url.Values, key string, items []T) {
+	page, next, e := paginate(items, q)
+	if e != nil {
+		w.fail(in, e)
+		return
+	}
+	w.json(withNext(map[string]any{key: nonNil(page)}, next))
 }
 
 // paginate returns the page of items that the maxResults and nextToken

@@ -302,12 +302,7 @@ func (p *Proxy) listAccessEntries(w *recorder, r *http.Request, in *request) {
 	}
 	p.smu.Unlock()
 	sort.Strings(principals)
-	page, next, e := paginate(principals, q)
-	if e != nil {
-		w.fail(in, e)
-		return
-	}
-	w.json(withNext(map[string]any{"accessEntries": nonNil(page)}, next))
+	writePage(w, in, q, "accessEntries", principals)
 }
 
 func (p *Proxy) associateAccessPolicy(w *recorder, r *http.Request, in *request) {
@@ -413,12 +408,7 @@ func (p *Proxy) listAccessPolicies(w *recorder, r *http.Request, in *request) {
 	for _, n := range accessPolicies() {
 		out = append(out, map[string]any{"name": n, "arn": accessPolicyARN(n)})
 	}
-	page, next, e := paginate(out, r.URL.Query())
-	if e != nil {
-		w.fail(in, e)
-		return
-	}
-	w.json(withNext(map[string]any{"accessPolicies": nonNil(page)}, next))
+	writePage(w, in, r.URL.Query(), "accessPolicies", out)
 }
 
 // podIdentity is an emulated EKS Pod Identity association.
@@ -637,10 +627,5 @@ func (p *Proxy) listPodIdentityAssociations(w *recorder, r *http.Request, in *re
 		out[i] = x.summary(c)
 	}
 	p.smu.Unlock()
-	page, next, e := paginate(out, q)
-	if e != nil {
-		w.fail(in, e)
-		return
-	}
-	w.json(withNext(map[string]any{"associations": nonNil(page)}, next))
+	writePage(w, in, q, "associations", out)
 }

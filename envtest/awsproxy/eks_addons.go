@@ -317,12 +317,7 @@ func (p *Proxy) listAddons(w *recorder, r *http.Request, in *request) {
 	}
 	p.smu.Unlock()
 	sort.Strings(names)
-	page, next, e := paginate(names, r.URL.Query())
-	if e != nil {
-		w.fail(in, e)
-		return
-	}
-	w.json(withNext(map[string]any{"addons": nonNil(page)}, next))
+	writePage(w, in, r.URL.Query(), "addons", names)
 }
 
 func (p *Proxy) describeAddonVersions(w *recorder, r *http.Request, in *request) {
@@ -376,12 +371,7 @@ func (p *Proxy) describeAddonVersions(w *recorder, r *http.Request, in *request)
 			"defaultNamespace": a.DefaultNamespace,
 		})
 	}
-	page, next, e := paginate(out, q)
-	if e != nil {
-		w.fail(in, e)
-		return
-	}
-	w.json(withNext(map[string]any{"addons": nonNil(page)}, next))
+	writePage(w, in, q, "addons", out)
 }
 
 func (p *Proxy) describeAddonConfiguration(w *recorder, r *http.Request, in *request) {
