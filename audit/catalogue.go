@@ -203,6 +203,66 @@ func catalogue() []*Check {
 			Run:       runIAM06,
 		},
 		{
+			ID: "PERM-01", Title: "Wired role can do more than its documented purpose", Severity: iamtrust.SeverityMedium,
+			Rationale: "Each role wired to a Fargate cluster has one documented job: the cluster role manages the control plane's network interfaces (AmazonEKSClusterPolicy, optionally AmazonEKSVPCResourceController and the Auto Mode policies), the pod execution role pulls images and writes Fargate logs (AmazonEKSFargatePodExecutionRolePolicy and the documented logging actions), the vpc-cni role manages pod IPs (AmazonEKS_CNI_Policy or the IPv6 policy), and a declared IRSA role what its spec lists. Any other grant, evaluated against the boundary and Deny statements, is permission drift that nobody reviewed.",
+			DocURL:    docLeastPrivilege,
+			Remedy:    "Remove the extra policy or statement. `fargatekit fix --check PERM-01 --allow-destructive` detaches the managed policies and deletes the inline policies that grant it, when they are not part of the purpose.",
+			Needs:     []string{PartCluster, PartRoles, PartRolePolicies},
+			Fixable:   true,
+			Run:       runPERM01,
+		},
+		{
+			ID: "PERM-02", Title: "Wired role has admin-equivalent access", Severity: iamtrust.SeverityCritical,
+			Rationale: "A role wired to the cluster that can do every action on every resource, or every IAM action, hands the whole account to anyone who gets its credentials: the control plane, every Fargate pod's image pulls, or every pod of a ServiceAccount. Evaluated, not by name: AdministratorAccess inside a narrow boundary, or cut down by a Deny, is not admin.",
+			DocURL:    docLeastPrivilege,
+			Remedy:    "Detach the policy that grants it. `fargatekit fix --check PERM-02 --allow-destructive` detaches the managed policy or deletes the inline policy.",
+			Needs:     []string{PartCluster, PartRoles, PartRolePolicies},
+			Fixable:   true,
+			Run:       runPERM02,
+		},
+		{
+			ID: "PERM-03", Title: "Wired role can escalate its privileges", Severity: iamtrust.SeverityHigh,
+			Rationale: "Some permissions lead to all others: passing a role to a service that runs code, writing or attaching policies, rewriting trust, minting credentials for other users, or assuming any role (the catalogue of iamtrust.RiskyActions, with sources). A wired role must have none of them on every resource.",
+			DocURL:    docEscalation,
+			Remedy:    "Remove the escalating actions, or scope them to named resources. `fargatekit fix --check PERM-03 --allow-destructive` detaches or deletes the granting policy when it is not part of the role's purpose.",
+			Needs:     []string{PartCluster, PartRoles, PartRolePolicies},
+			Fixable:   true,
+			Run:       runPERM03,
+		},
+		{
+			ID: "PERM-04", Title: "Wired role has broad data access", Severity: iamtrust.SeverityMedium,
+			Rationale: "s3:* or s3:GetObject, kms:Decrypt, secretsmanager:GetSecretValue, ssm:GetParameter or dynamodb:* on every resource lets every pod of the role's ServiceAccounts read the account's data.",
+			DocURL:    docLeastPrivilege,
+			Remedy:    "Scope the actions to the buckets, keys, secrets and tables the workload needs.",
+			Needs:     []string{PartCluster, PartRoles, PartRolePolicies},
+			Fixable:   true,
+			Run:       runPERM04,
+		},
+		{
+			ID: "TRUST-01", Title: "Cluster or pod execution role trusted beyond its service", Severity: iamtrust.SeverityHigh,
+			Rationale: "The cluster role is documented to trust only eks.amazonaws.com and the pod execution role only eks-fargate-pods.amazonaws.com, each in one statement. Another account, \"*\", a Federated principal or a second statement lets someone else act as the control plane or as every Fargate node.",
+			DocURL:    docPodExecRole,
+			Remedy:    "`fargatekit fix --check IAM-01` (cluster role) or `--check IAM-02` (pod execution role) rewrites the trust to the documented one.",
+			Needs:     []string{PartCluster, PartFargateProfiles, PartRoles},
+			Run:       runTRUST01,
+		},
+		{
+			ID: "TRUST-02", Title: "Wired role's trust is public or its actions do not fit its principals", Severity: iamtrust.SeverityHigh,
+			Rationale: "The public-principal (IRSA-06) and action-fits-principal (IRSA-07) rules apply to every role wired to a cluster, not only to IRSA roles: a cluster, pod execution or add-on role that anyone can assume, or that pairs sts:AssumeRoleWithWebIdentity with a service, is open or broken.",
+			DocURL:    docPrincipal,
+			Remedy:    "Name the principals that may assume the role, and use sts:AssumeRole for services and AWS principals.",
+			Needs:     []string{PartCluster, PartRoles},
+			Run:       runTRUST02,
+		},
+		{
+			ID: "QUOTA-01", Title: "Wired role near an IAM quota", Severity: iamtrust.SeverityMedium,
+			Rationale: "On Fargate, IRSA is the only way for pods to get AWS roles, so roles shared by many ServiceAccounts grow their trust. The trust policy size quota (AssumeRolePolicySizeQuota, 2,048 characters without whitespace by default, adjustable) and the attached-policies quota (AttachedPoliciesPerRoleQuota) are read from GetAccountSummary; at 90% the next ServiceAccount or policy fails to apply.",
+			DocURL:    docQuotas,
+			Remedy:    "Split the role per workload, ask for a higher quota, or (with its risk: every ServiceAccount of the namespace gets the role) trust a namespace pattern with StringLike.",
+			Needs:     []string{PartCluster, PartRoles, PartRolePolicies, PartAccountSummary},
+			Run:       runQUOTA01,
+		},
+		{
 			ID: "FG-01", Title: "Fargate profile uses a public subnet", Severity: iamtrust.SeverityHigh,
 			Rationale: "Fargate profiles accept only private subnets (no route to an internet gateway); a profile that names a subnet which later became public puts pods where EKS does not support them.",
 			DocURL:    docFargateProfile,
@@ -257,7 +317,8 @@ func catalogue() []*Check {
 			Run:    runIRSALint(r.ID),
 		})
 		if r.ID == "IRSA-04" || r.ID == "IRSA-08" {
-			c.Needs = append(c.Needs, PartServiceAccounts)
+			// IAM alone proves these; only their fix needs the
+			// ServiceAccounts, and says so when they are unavailable.
 			c.Fixable = true
 		}
 		cs = append(cs, c)

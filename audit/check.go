@@ -67,6 +67,10 @@ type Finding struct {
 	// automatic remedy. They render as planned changes; their Run
 	// functions are only present in a report that Audit returned.
 	Fix []plan.Change `json:"fix,omitempty"`
+	// FixUnavailable says why a finding that normally carries a fix has
+	// none this time: the fix needs a part that could not be read, while
+	// the finding itself stands on what was read.
+	FixUnavailable string `json:"fixUnavailable,omitempty"`
 	// GrantsMore is true when the fix grants more than the spec or the
 	// documented requirement needs; Fix applies it only with AllowGrants.
 	GrantsMore bool `json:"grantsMore,omitempty"`

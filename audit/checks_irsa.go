@@ -106,13 +106,18 @@ func runIRSALint(id string) func(*Snapshot) []Finding {
 					f.Actual = r.Trust.String()
 					if (id == "IRSA-04" || id == "IRSA-08") && !fixDone {
 						fixDone = true
-						if doc, more, ok := irsaRewrite(s, c, r, nil); ok {
+						if why, gone := s.partUnavailable(PartServiceAccounts, c); gone {
+							f.FixUnavailable = "the fix rewrites the trust for the ServiceAccounts annotated with the role, which could not be read: " + why
+						} else if doc, more, ok := irsaRewrite(s, c, r, nil); ok {
 							fix = []plan.Change{s.fixTrust(r, doc, "trust policy: exact subjects of the ServiceAccounts annotated with the role", docIRSATrust)}
 							grants = more
 							f.Expected = doc.String()
 						}
 					}
 					f.Fix, f.GrantsMore = fix, grants
+					if len(out) > 0 && out[len(out)-1].Resource == f.Resource && out[len(out)-1].FixUnavailable != "" {
+						f.FixUnavailable = out[len(out)-1].FixUnavailable
+					}
 					out = append(out, f)
 				}
 			}

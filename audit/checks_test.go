@@ -52,11 +52,11 @@ func TestCatalogueQuietOnCorrectSetup(t *testing.T) {
 }
 
 func TestCatalogueIsWellFormed(t *testing.T) {
-	id := regexp.MustCompile(`^(POL|CLU|NET|IAM|FG|IRSA|PI)-\d\d$`)
+	id := regexp.MustCompile(`^(POL|CLU|NET|IAM|PERM|TRUST|QUOTA|FG|IRSA|PI)-\d\d$`)
 	seen := map[string]bool{}
 	parts := map[string]bool{}
 	for _, p := range append(append([]string{}, kubeParts...), PartClusters, PartCluster, PartFargateProfiles, PartAddons, PartAccessEntries,
-		PartPodIdentity, PartClusterVersions, PartNetwork, PartKMS, PartRoles, PartRolePolicies, PartOIDCProviders) {
+		PartPodIdentity, PartClusterVersions, PartNetwork, PartKMS, PartRoles, PartRolePolicies, PartOIDCProviders, PartAccountSummary) {
 		parts[p] = true
 	}
 	for _, c := range Catalogue() {
@@ -174,12 +174,12 @@ func TestChecksFire(t *testing.T) {
 			break_: func(s *Snapshot) {
 				setTrust(roleOf(s, fxClusterRA), `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"eks.amazonaws.com","AWS":"arn:aws:iam::123456789012:root"},"Action":["sts:AssumeRole","sts:TagSession"]}]}`)
 			},
-			want: []string{"IAM-01"}, sev: iamtrust.SeverityMedium, fix: true},
+			want: []string{"IAM-01", "TRUST-01"}, sev: iamtrust.SeverityHigh, fix: true},
 		{name: "IAM-01 cluster role untrusted", why: "EKS cannot assume it",
 			break_: func(s *Snapshot) {
 				setTrust(roleOf(s, fxClusterRA), `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)
 			},
-			want: []string{"IAM-01"}, sev: iamtrust.SeverityHigh, fix: true},
+			want: []string{"IAM-01", "TRUST-01"}, sev: iamtrust.SeverityHigh, fix: true},
 		{name: "IAM-01 policy missing", why: "AmazonEKSClusterPolicy detached",
 			break_: func(s *Snapshot) { roleOf(s, fxClusterRA).AttachedPolicies = nil }, want: []string{"IAM-01"}, sev: iamtrust.SeverityHigh, fix: true},
 		{name: "IAM-02 no SourceArn", why: "confused deputy",
@@ -408,12 +408,14 @@ func TestUnavailableIsIncompleteNeverPass(t *testing.T) {
 				t.Errorf("incomplete %+v: want resource %s and the reason", in, c.ARN)
 			}
 		}
-		for _, id := range []string{"IAM-04", "IAM-05", "FG-02", "FG-04", "IRSA-04", "IRSA-08", "IRSA-09", "IRSA-10", "IRSA-11"} {
+		for _, id := range []string{"IAM-04", "IAM-05", "FG-02", "FG-04", "IRSA-09", "IRSA-10", "IRSA-11"} {
 			if !got[id] {
 				t.Errorf("%s not reported incomplete", id)
 			}
 		}
-		for _, id := range []string{"CLU-01", "IAM-01", "IRSA-01"} {
+		// IRSA-04 and IRSA-08 are proven by IAM alone; only their fixes need
+		// the ServiceAccounts (TestIAMOnlyEvidenceStandsAlone).
+		for _, id := range []string{"CLU-01", "IAM-01", "IRSA-01", "IRSA-04", "IRSA-08"} {
 			if got[id] {
 				t.Errorf("%s reported incomplete though it needs no Kubernetes part", id)
 			}

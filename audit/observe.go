@@ -15,12 +15,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eks"
 	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 	"go.uber.org/zap"
 
-	"github.com/fargatekit/fargatekit/eksfargate"
 	"github.com/fargatekit/fargatekit/iamtrust"
 )
 
@@ -47,6 +47,7 @@ type observer struct {
 
 	mu      sync.Mutex
 	clients map[string]Clients
+	bulk    *bulkRead // nil unless GetAccountAuthorizationDetails answered
 }
 
 func observe(ctx context.Context, t Target, o *Options) (*Snapshot, error) {
@@ -80,6 +81,7 @@ func observe(ctx context.Context, t Target, o *Options) (*Snapshot, error) {
 	var rolesOK bool
 	wg.Go(func() { rolesOK = ob.readRoles(ctx) })
 	wg.Go(func() { ob.readOIDCProviders(ctx) })
+	wg.Go(func() { ob.readAccountSummary(ctx) })
 	for _, region := range regions {
 		wg.Go(func() { ob.readClusterVersions(ctx, region) })
 	}
@@ -185,8 +187,34 @@ func (ob *observer) identify(ctx context.Context, region string) error {
 // iamRegion is the region whose clients make the global IAM calls.
 func (ob *observer) iamRegion() string { return ob.s.Regions[0] }
 
-// readRoles lists every role of the account once, parsing each trust policy.
+// bulkRole is what GetAccountAuthorizationDetails returned for one role,
+// kept raw until the role turns out to be wired to an audited cluster.
+type bulkRole struct {
+	attached []AttachedPolicy
+	inline   [][2]string // name, URL-encoded document
+	boundary string
+}
+
+// bulkRead is the outcome of the bulk IAM read: per-role policies and the
+// customer managed policies at their default version, both raw.
+type bulkRead struct {
+	roles    map[string]*bulkRole // by role ARN
+	policies map[string]*iamtypes.ManagedPolicyDetail
+}
+
+// readRoles reads every role of the account once, with its trust policy.
+// It first tries IAM's bulk read, GetAccountAuthorizationDetails (roles with
+// their inline and attached policies and boundary, and the customer managed
+// policies with their versions: a few pages for the whole account); when
+// that is denied or not served it falls back to ListRoles, says so, and
+// readRolePolicies reads the wired roles' policies one by one.
 func (ob *observer) readRoles(ctx context.Context) bool {
+	if ob.readAuthorizationDetails(ctx) {
+		return true
+	}
+	if ctx.Err() != nil {
+		return false
+	}
 	api := ob.clientsFor(ob.iamRegion()).IAM
 	p := iam.NewListRolesPaginator(api, &iam.ListRolesInput{MaxItems: aws.Int32(1000)})
 	var roles []*Role
@@ -200,30 +228,107 @@ func (ob *observer) readRoles(ctx context.Context) bool {
 			return false
 		}
 		for _, r := range out.Roles {
-			role := &Role{
-				Name:   aws.ToString(r.RoleName),
-				ARN:    aws.ToString(r.Arn),
-				Path:   aws.ToString(r.Path),
-				RoleID: aws.ToString(r.RoleId),
-			}
-			raw := aws.ToString(r.AssumeRolePolicyDocument)
-			if src, err := iamtrust.DecodeLive(raw); err == nil {
-				role.TrustSource = src
-			} else {
-				role.TrustSource = raw
-			}
-			if doc, err := iamtrust.ParseLive(raw); err == nil {
-				role.Trust = doc
-			} else {
-				role.TrustError = err.Error()
-			}
-			roles = append(roles, role)
+			roles = append(roles, newRole(aws.ToString(r.RoleName), aws.ToString(r.Arn), aws.ToString(r.Path), aws.ToString(r.RoleId), aws.ToString(r.AssumeRolePolicyDocument)))
 		}
 	}
 	ob.mu.Lock()
 	ob.s.Roles = roles
 	ob.mu.Unlock()
 	return true
+}
+
+// newRole builds a Role, decoding and parsing its trust policy once.
+func newRole(name, roleARN, path, id, rawTrust string) *Role {
+	role := &Role{Name: name, ARN: roleARN, Path: path, RoleID: id}
+	if src, err := iamtrust.DecodeLive(rawTrust); err == nil {
+		role.TrustSource = src
+	} else {
+		role.TrustSource = rawTrust
+	}
+	if doc, err := iamtrust.ParseLive(rawTrust); err == nil {
+		role.Trust = doc
+	} else {
+		role.TrustError = err.Error()
+	}
+	return role
+}
+
+// readAuthorizationDetails reads the account's roles and customer managed
+// policies with GetAccountAuthorizationDetails. It reports false, after a
+// warning, when the read is denied or not served.
+func (ob *observer) readAuthorizationDetails(ctx context.Context) bool {
+	api := ob.clientsFor(ob.iamRegion()).IAM
+	p := iam.NewGetAccountAuthorizationDetailsPaginator(api, &iam.GetAccountAuthorizationDetailsInput{
+		Filter:   []iamtypes.EntityType{iamtypes.EntityTypeRole, iamtypes.EntityTypeLocalManagedPolicy},
+		MaxItems: aws.Int32(1000),
+	})
+	bulk := &bulkRead{roles: map[string]*bulkRole{}, policies: map[string]*iamtypes.ManagedPolicyDetail{}}
+	var roles []*Role
+	for p.HasMorePages() {
+		var out *iam.GetAccountAuthorizationDetailsOutput
+		err := ob.call(ctx, func() (err error) { out, err = p.NextPage(ctx); return err })
+		if err != nil {
+			if ctx.Err() == nil {
+				ob.warn("iam:GetAccountAuthorizationDetails failed (" + reason(err) + "); reading roles and their policies one by one instead, which costs several calls per wired role")
+			}
+			return false
+		}
+		for _, r := range out.RoleDetailList {
+			role := newRole(aws.ToString(r.RoleName), aws.ToString(r.Arn), aws.ToString(r.Path), aws.ToString(r.RoleId), aws.ToString(r.AssumeRolePolicyDocument))
+			br := &bulkRole{}
+			for _, ap := range r.AttachedManagedPolicies {
+				br.attached = append(br.attached, AttachedPolicy{Name: aws.ToString(ap.PolicyName), ARN: aws.ToString(ap.PolicyArn)})
+			}
+			for _, ip := range r.RolePolicyList {
+				br.inline = append(br.inline, [2]string{aws.ToString(ip.PolicyName), aws.ToString(ip.PolicyDocument)})
+			}
+			if b := r.PermissionsBoundary; b != nil {
+				br.boundary = aws.ToString(b.PermissionsBoundaryArn)
+			}
+			bulk.roles[role.ARN] = br
+			roles = append(roles, role)
+		}
+		for i := range out.Policies {
+			bulk.policies[aws.ToString(out.Policies[i].Arn)] = &out.Policies[i]
+		}
+	}
+	ob.mu.Lock()
+	ob.s.Roles = roles
+	ob.bulk = bulk
+	ob.mu.Unlock()
+	return true
+}
+
+// warn records a note about how the observation went.
+func (ob *observer) warn(msg string) {
+	ob.log.Warn("audit: " + msg)
+	ob.mu.Lock()
+	ob.s.Warnings = append(ob.s.Warnings, msg)
+	ob.mu.Unlock()
+}
+
+// readAccountSummary reads the account's IAM quotas.
+func (ob *observer) readAccountSummary(ctx context.Context) {
+	var out *iam.GetAccountSummaryOutput
+	err := ob.call(ctx, func() (err error) {
+		out, err = ob.clientsFor(ob.iamRegion()).IAM.GetAccountSummary(ctx, &iam.GetAccountSummaryInput{})
+		return err
+	})
+	if err != nil {
+		if ctx.Err() == nil {
+			ob.unavailable(Unavailable{What: PartAccountSummary, Resource: "iam:GetAccountSummary", Reason: reason(err)})
+		}
+		return
+	}
+	q := &Quotas{
+		AssumeRolePolicySize:    int(out.SummaryMap["AssumeRolePolicySizeQuota"]),
+		AttachedPoliciesPerRole: int(out.SummaryMap["AttachedPoliciesPerRoleQuota"]),
+		RolePolicySize:          int(out.SummaryMap["RolePolicySizeQuota"]),
+		PolicySize:              int(out.SummaryMap["PolicySizeQuota"]),
+	}
+	ob.mu.Lock()
+	ob.s.Quotas = q
+	ob.mu.Unlock()
 }
 
 // readOIDCProviders lists the OIDC providers and reads each.
@@ -905,144 +1010,56 @@ func (ob *observer) readKMSKeys(ctx context.Context) {
 	wg.Wait()
 }
 
-// relevantRoles returns the roles whose policies the checks examine, and
-// which of them need their permissions (inline and customer managed
-// policies) read too.
-func relevantRoles(s *Snapshot) (all []*Role, withPermissions map[string]bool) {
-	want := map[string]bool{}
-	perms := map[string]bool{}
-	add := func(arn string, p bool) {
-		if r := s.Role(arn); r != nil {
-			want[r.ARN] = true
-			if p {
-				perms[r.ARN] = true
-			}
-		}
-	}
-	byName := func(name string, p bool) {
-		for _, r := range s.Roles {
-			if r.Name == name {
-				want[r.ARN] = true
-				if p {
-					perms[r.ARN] = true
-				}
-			}
-		}
-	}
-	var issuers []string
-	for _, c := range s.Clusters {
-		add(c.RoleARN, true)
-		for _, p := range c.FargateProfiles {
-			add(p.PodExecutionRoleARN, true)
-		}
-		for _, a := range c.Addons {
-			add(a.ServiceAccountRoleARN, false)
-		}
-		if c.Kube != nil {
-			for _, sa := range c.Kube.ServiceAccounts {
-				add(sa.RoleARN, false)
-			}
-		}
-		if c.OIDCIssuer != "" {
-			issuers = append(issuers, c.OIDCIssuer)
-		}
-	}
-	if sp := s.Spec; sp != nil {
-		for _, rs := range []eksfargate.RoleSpec{sp.ClusterRole, sp.PodExecutionRole} {
-			add(rs.ARN, true)
-			if rs.Name != "" {
-				byName(rs.Name, true)
-			}
-		}
-		for _, sa := range sp.IRSA.ServiceAccounts {
-			if sa.RoleName != "" {
-				byName(sa.RoleName, false)
-			}
-		}
-	}
-	for _, r := range s.Roles {
-		for _, iss := range issuers {
-			if trustNamesIssuer(r, s.Partition, s.Account, iss) {
-				want[r.ARN] = true
-			}
-		}
-	}
-	for _, r := range s.Roles {
-		if want[r.ARN] {
-			all = append(all, r)
-		}
-	}
-	return all, perms
-}
-
-// readRolePolicies reads the attached policies of the relevant roles and,
-// for cluster and pod execution roles, their inline policies and the
-// default versions of their customer managed policies.
+// readRolePolicies gives every wired role (Snapshot.WiredRoles) its
+// attached and inline policies and boundary, and reads each distinct managed
+// policy they name once, at its default version. After the bulk read only
+// the AWS managed policies are left to read (two calls each); without it,
+// each wired role costs ListAttachedRolePolicies, ListRolePolicies, one
+// GetRolePolicy per inline policy and a GetRole for its boundary.
 func (ob *observer) readRolePolicies(ctx context.Context) {
 	s := ob.s
 	s.index()
-	roles, perms := relevantRoles(s)
+	wired := s.WiredRoles()
 	api := ob.clientsFor(ob.iamRegion()).IAM
 	fail := func(res string, err error) {
 		if ctx.Err() == nil {
 			ob.unavailable(Unavailable{What: PartRolePolicies, Resource: res, Reason: reason(err)})
 		}
 	}
-	customer := map[string]bool{}
 	var wg sync.WaitGroup
-	for _, r := range roles {
-		wg.Go(func() {
-			var attached []AttachedPolicy
-			p := iam.NewListAttachedRolePoliciesPaginator(api, &iam.ListAttachedRolePoliciesInput{RoleName: aws.String(r.Name)})
-			for p.HasMorePages() {
-				var out *iam.ListAttachedRolePoliciesOutput
-				if err := ob.call(ctx, func() (err error) { out, err = p.NextPage(ctx); return err }); err != nil {
-					fail(r.ARN, err)
-					return
+	for _, w := range wired {
+		r := w.Role
+		if ob.bulk != nil {
+			if br := ob.bulk.roles[r.ARN]; br != nil {
+				r.AttachedPolicies = br.attached
+				r.PermissionsBoundary = br.boundary
+				r.InlinePolicies = nil
+				for _, ip := range br.inline {
+					r.InlinePolicies = append(r.InlinePolicies, parseInline(ip[0], ip[1]))
 				}
-				for _, ap := range out.AttachedPolicies {
-					attached = append(attached, AttachedPolicy{Name: aws.ToString(ap.PolicyName), ARN: aws.ToString(ap.PolicyArn)})
-				}
+				r.PoliciesRead = true
+				continue
 			}
-			var inline []*InlinePolicy
-			if perms[r.ARN] {
-				var names []string
-				ip := iam.NewListRolePoliciesPaginator(api, &iam.ListRolePoliciesInput{RoleName: aws.String(r.Name)})
-				for ip.HasMorePages() {
-					var out *iam.ListRolePoliciesOutput
-					if err := ob.call(ctx, func() (err error) { out, err = ip.NextPage(ctx); return err }); err != nil {
-						fail(r.ARN, err)
-						return
-					}
-					names = append(names, out.PolicyNames...)
-				}
-				for _, name := range names {
-					var out *iam.GetRolePolicyOutput
-					err := ob.call(ctx, func() (err error) {
-						out, err = api.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: aws.String(r.Name), PolicyName: aws.String(name)})
-						return err
-					})
-					if err != nil {
-						fail(r.ARN+" (inline policy "+name+")", err)
-						return
-					}
-					inline = append(inline, parseInline(name, aws.ToString(out.PolicyDocument)))
-				}
-				ob.mu.Lock()
-				for _, ap := range attached {
-					if !isAWSManaged(ap.ARN) {
-						customer[ap.ARN] = true
-					}
-				}
-				ob.mu.Unlock()
-			}
-			ob.mu.Lock()
-			r.AttachedPolicies, r.InlinePolicies, r.PoliciesRead = attached, inline, true
-			ob.mu.Unlock()
-		})
+		}
+		wg.Go(func() { ob.readRolePoliciesOneByOne(ctx, api, r, fail) })
 	}
 	wg.Wait()
-	for polARN := range customer {
+	need := map[string]bool{}
+	for _, w := range wired {
+		for _, ap := range w.Role.AttachedPolicies {
+			need[ap.ARN] = true
+		}
+		if b := w.Role.PermissionsBoundary; b != "" {
+			need[b] = true
+		}
+	}
+	for polARN := range need {
+		if ob.bulk != nil {
+			if d := ob.bulk.policies[polARN]; d != nil {
+				s.Policies[polARN] = managedFromDetail(d)
+				continue
+			}
+		}
 		wg.Go(func() {
 			var gp *iam.GetPolicyOutput
 			if err := ob.call(ctx, func() (err error) {
@@ -1069,6 +1086,76 @@ func (ob *observer) readRolePolicies(ctx context.Context) {
 		})
 	}
 	wg.Wait()
+}
+
+// managedFromDetail takes the default version of a policy from the bulk
+// read.
+func managedFromDetail(d *iamtypes.ManagedPolicyDetail) *ManagedPolicy {
+	mp := &ManagedPolicy{ARN: aws.ToString(d.Arn), Name: aws.ToString(d.PolicyName), DefaultVersion: aws.ToString(d.DefaultVersionId)}
+	for _, v := range d.PolicyVersionList {
+		if v.IsDefaultVersion || aws.ToString(v.VersionId) == mp.DefaultVersion {
+			mp.DefaultVersion = aws.ToString(v.VersionId)
+			ip := parseInline(mp.Name, aws.ToString(v.Document))
+			mp.Source, mp.Doc, mp.Error = ip.Source, ip.Doc, ip.Error
+			return mp
+		}
+	}
+	mp.Error = "the bulk read returned no default version"
+	return mp
+}
+
+// readRolePoliciesOneByOne reads a role's attached and inline policies and
+// boundary with per-role calls (the fallback of the bulk read).
+func (ob *observer) readRolePoliciesOneByOne(ctx context.Context, api IAMAPI, r *Role, fail func(string, error)) {
+	var attached []AttachedPolicy
+	p := iam.NewListAttachedRolePoliciesPaginator(api, &iam.ListAttachedRolePoliciesInput{RoleName: aws.String(r.Name)})
+	for p.HasMorePages() {
+		var out *iam.ListAttachedRolePoliciesOutput
+		if err := ob.call(ctx, func() (err error) { out, err = p.NextPage(ctx); return err }); err != nil {
+			fail(r.ARN, err)
+			return
+		}
+		for _, ap := range out.AttachedPolicies {
+			attached = append(attached, AttachedPolicy{Name: aws.ToString(ap.PolicyName), ARN: aws.ToString(ap.PolicyArn)})
+		}
+	}
+	var names []string
+	ip := iam.NewListRolePoliciesPaginator(api, &iam.ListRolePoliciesInput{RoleName: aws.String(r.Name)})
+	for ip.HasMorePages() {
+		var out *iam.ListRolePoliciesOutput
+		if err := ob.call(ctx, func() (err error) { out, err = ip.NextPage(ctx); return err }); err != nil {
+			fail(r.ARN, err)
+			return
+		}
+		names = append(names, out.PolicyNames...)
+	}
+	var inline []*InlinePolicy
+	for _, name := range names {
+		var out *iam.GetRolePolicyOutput
+		err := ob.call(ctx, func() (err error) {
+			out, err = api.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: aws.String(r.Name), PolicyName: aws.String(name)})
+			return err
+		})
+		if err != nil {
+			fail(r.ARN+" (inline policy "+name+")", err)
+			return
+		}
+		inline = append(inline, parseInline(name, aws.ToString(out.PolicyDocument)))
+	}
+	var gr *iam.GetRoleOutput
+	if err := ob.call(ctx, func() (err error) {
+		gr, err = api.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(r.Name)})
+		return err
+	}); err != nil {
+		fail(r.ARN+" (permissions boundary)", err)
+		return
+	}
+	ob.mu.Lock()
+	r.AttachedPolicies, r.InlinePolicies, r.PoliciesRead = attached, inline, true
+	if gr.Role != nil && gr.Role.PermissionsBoundary != nil {
+		r.PermissionsBoundary = aws.ToString(gr.Role.PermissionsBoundary.PermissionsBoundaryArn)
+	}
+	ob.mu.Unlock()
 }
 
 func parseInline(name, raw string) *InlinePolicy {

@@ -216,10 +216,10 @@ func TestLeastPrivilegeEnforced(t *testing.T) {
 	// DescribeFargateProfile, while the proxy emulates add-ons, access
 	// entries, pod identity and versions without authorizing them.
 	removed := map[string]string{ // action → the part that must go incomplete
-		"iam:ListAttachedRolePolicies": audit.PartRolePolicies,
-		"ec2:DescribeRouteTables":      audit.PartNetwork,
-		"kms:DescribeKey":              audit.PartKMS,
-		"eks:ListFargateProfiles":      audit.PartFargateProfiles,
+		"iam:GetPolicyVersion":    audit.PartRolePolicies,
+		"ec2:DescribeRouteTables": audit.PartNetwork,
+		"kms:DescribeKey":         audit.PartKMS,
+		"eks:ListFargateProfiles": audit.PartFargateProfiles,
 	}
 	var doc map[string]any
 	if err := json.Unmarshal(readonly, &doc); err != nil {
@@ -242,6 +242,14 @@ func TestLeastPrivilegeEnforced(t *testing.T) {
 	doc["Statement"] = stmts
 	narrowed, _ := json.Marshal(doc)
 	narrow := user("narrow", string(narrowed))
+	// The per-role fallback: no bulk read, but the five actions that
+	// replace it.
+	fallbackPolicy := strings.Replace(string(readonly), `"iam:GetAccountAuthorizationDetails",`,
+		`"iam:ListRoles", "iam:ListAttachedRolePolicies", "iam:ListRolePolicies", "iam:GetRolePolicy", "iam:GetRole",`, 1)
+	if fallbackPolicy == string(readonly) {
+		t.Fatal("audit-readonly.json has no iam:GetAccountAuthorizationDetails")
+	}
+	fallback := user("fallback", fallbackPolicy)
 
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, a.MotoURL+"/moto-api/reset-auth", strings.NewReader("0"))
 	resp, err := http.DefaultClient.Do(req)
@@ -276,6 +284,29 @@ func TestLeastPrivilegeEnforced(t *testing.T) {
 	}
 	if len(full.Findings) == 0 {
 		t.Fatal("read-only policy: no findings at all")
+	}
+	if len(full.Warnings) > 0 {
+		t.Errorf("read-only policy: warnings %v", full.Warnings)
+	}
+	// Without the bulk read the audit says so and finds the same.
+	fb := run(fallback)
+	for _, in := range fb.Incomplete {
+		if !strings.HasPrefix(in.Reason, "kube.") {
+			t.Errorf("fallback: incomplete %s %s: %s", in.Check, in.Resource, in.Reason)
+		}
+	}
+	if len(fb.Warnings) != 1 || !strings.Contains(fb.Warnings[0], "iam:GetAccountAuthorizationDetails") || !strings.Contains(fb.Warnings[0], "AccessDenied") {
+		t.Errorf("fallback: warnings %q, want one naming the denied bulk read", fb.Warnings)
+	}
+	findingKeys := func(r *audit.Report) []string {
+		var out []string
+		for _, f := range r.Findings {
+			out = append(out, f.Check+" "+f.Resource+" "+f.Message)
+		}
+		return out
+	}
+	if diff := cmp.Diff(findingKeys(full), findingKeys(fb)); diff != "" {
+		t.Errorf("findings with the bulk read vs the per-role fallback (-bulk +fallback):\n%s", diff)
 	}
 	denied := run(narrow)
 	reasons := map[string]bool{}

@@ -44,6 +44,11 @@ type Report struct {
 	Incomplete []Incomplete `json:"incomplete"`
 	// Summary counts findings and checks.
 	Summary Summary `json:"summary"`
+	// Warnings are notes on how the observation went, such as a denied
+	// bulk read replaced by per-role reads.
+	Warnings []string `json:"warnings,omitempty"`
+	// MissingClusters are clusters the target named that do not exist.
+	MissingClusters []ClusterRef `json:"missingClusters,omitempty"`
 
 	snapshot *Snapshot
 }
@@ -112,14 +117,16 @@ func Evaluate(s *Snapshot, checks []*Check) *Report {
 	}
 	res := runChecks(s, checks)
 	r := &Report{
-		Schema:      ReportSchema,
-		GeneratedAt: s.ObservedAt,
-		Account:     s.Account,
-		Regions:     append([]string{}, s.Regions...),
-		Clusters:    []string{},
-		Findings:    res.findings,
-		Incomplete:  res.incomplete,
-		snapshot:    s,
+		Schema:          ReportSchema,
+		GeneratedAt:     s.ObservedAt,
+		Account:         s.Account,
+		Regions:         append([]string{}, s.Regions...),
+		Clusters:        []string{},
+		Findings:        res.findings,
+		Incomplete:      res.incomplete,
+		Warnings:        append([]string(nil), s.Warnings...),
+		MissingClusters: append([]ClusterRef(nil), s.MissingClusters...),
+		snapshot:        s,
 	}
 	for _, c := range s.Clusters {
 		r.Clusters = append(r.Clusters, c.ARN)
@@ -260,6 +267,8 @@ func Merge(reports ...*Report) (*Report, error) {
 			run[c.ID] = true
 		}
 		out.Findings = append(out.Findings, r.Findings...)
+		out.Warnings = append(out.Warnings, r.Warnings...)
+		out.MissingClusters = append(out.MissingClusters, r.MissingClusters...)
 		for _, in := range r.Incomplete {
 			key := [2]string{in.Check, in.Resource}
 			if !seenInc[key] {

@@ -41,6 +41,9 @@ const (
 	// PartRolePolicies are the managed and inline policies of the roles
 	// that matter to the audited clusters.
 	PartRolePolicies = "iam.rolePolicies"
+	// PartAccountSummary are the account's IAM quotas
+	// (iam:GetAccountSummary).
+	PartAccountSummary = "iam.accountSummary"
 	// PartOIDCProviders are the account's IAM OIDC providers.
 	PartOIDCProviders = "iam.oidcProviders"
 	// PartServiceAccounts are a cluster's Kubernetes ServiceAccounts.
@@ -89,6 +92,17 @@ func (u Unavailable) covers(c *Cluster) bool {
 	return u.Region == "" || u.Region == c.Region
 }
 
+// partUnavailable reports whether part could not be read for cluster c (or
+// for its region or the account), with the reason.
+func (s *Snapshot) partUnavailable(part string, c *Cluster) (string, bool) {
+	for _, u := range s.Unavailable {
+		if u.What == part && (c == nil || u.covers(c)) {
+			return u.What + " unavailable: " + u.Reason, true
+		}
+	}
+	return "", false
+}
+
 // accountWide reports whether u concerns the whole account.
 func (u Unavailable) accountWide() bool { return u.Cluster == "" && u.Region == "" }
 
@@ -130,16 +144,37 @@ type Snapshot struct {
 	KMSKeys map[string]*KMSKey `json:"kmsKeys,omitempty"`
 	// Roles are every IAM role of the account, sorted by ARN.
 	Roles []*Role `json:"roles"`
-	// Policies are the customer managed policies attached to roles whose
-	// permissions are checked, by ARN, with their default version.
+	// Policies are the managed policies (AWS and customer) attached to
+	// wired roles or used as their boundaries, by ARN, with their default
+	// version.
 	Policies map[string]*ManagedPolicy `json:"policies,omitempty"`
 	// OIDCProviders are the account's IAM OIDC providers.
 	OIDCProviders []*OIDCProvider `json:"oidcProviders"`
+	// Quotas are the account's IAM quotas; nil when they were not read.
+	Quotas *Quotas `json:"quotas,omitempty"`
 	// Unavailable lists the parts that could not be read.
 	Unavailable []Unavailable `json:"unavailable,omitempty"`
+	// Warnings are notes on how the observation went, such as a bulk read
+	// that was denied and replaced by per-role reads.
+	Warnings []string `json:"warnings,omitempty"`
 
 	roleIndex map[string]*Role
 	act       *actuator
+}
+
+// Quotas are IAM quotas of the account, from GetAccountSummary. Sizes count
+// characters without whitespace.
+type Quotas struct {
+	// AssumeRolePolicySize is the largest trust policy (default 2,048).
+	AssumeRolePolicySize int `json:"assumeRolePolicySize"`
+	// AttachedPoliciesPerRole is the most managed policies a role may have
+	// attached (default 10).
+	AttachedPoliciesPerRole int `json:"attachedPoliciesPerRole"`
+	// RolePolicySize is the largest total of a role's inline policies
+	// (default 10,240).
+	RolePolicySize int `json:"rolePolicySize,omitempty"`
+	// PolicySize is the largest managed policy (default 6,144).
+	PolicySize int `json:"policySize,omitempty"`
 }
 
 // Cluster is an observed EKS cluster with its profiles, add-ons, access
@@ -381,14 +416,16 @@ type Role struct {
 	Trust *iamtrust.Document `json:"-"`
 	// TrustError says why the trust policy did not parse.
 	TrustError string `json:"trustError,omitempty"`
-	// PoliciesRead is true when the role's attached (and, for cluster and
-	// pod execution roles, inline) policies were read.
+	// PoliciesRead is true when the role's attached and inline policies
+	// and boundary were read (for the roles wired to audited clusters).
 	PoliciesRead bool `json:"policiesRead,omitempty"`
 	// AttachedPolicies are the managed policies attached to the role.
 	AttachedPolicies []AttachedPolicy `json:"attachedPolicies,omitempty"`
-	// InlinePolicies are the role's inline policies (read for cluster and
-	// pod execution roles only).
+	// InlinePolicies are the role's inline policies (read for wired roles).
 	InlinePolicies []*InlinePolicy `json:"inlinePolicies,omitempty"`
+	// PermissionsBoundary is the ARN of the role's permissions boundary;
+	// empty when it has none (read for wired roles).
+	PermissionsBoundary string `json:"permissionsBoundary,omitempty"`
 }
 
 // HasPolicy reports whether a managed policy with the given ARN is attached.
@@ -421,7 +458,7 @@ type InlinePolicy struct {
 	Error string `json:"error,omitempty"`
 }
 
-// ManagedPolicy is a customer managed policy with its default version.
+// ManagedPolicy is a managed policy with its default version.
 type ManagedPolicy struct {
 	// ARN of the policy.
 	ARN string `json:"arn"`

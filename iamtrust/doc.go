@@ -21,6 +21,15 @@
 //     aws-us-gov partitions.
 //   - Evaluate decides whether a principal may perform an action under a
 //     trust policy, and traces each statement.
+//   - Permissions.Check decides what a role may do under its identity
+//     policies (managed at their default version, and inline) and its
+//     permissions boundary: Allow needs an identity Allow and a boundary
+//     Allow, and an explicit Deny wins; Action/NotAction and
+//     Resource/NotResource are evaluated, AnyResource asks about every
+//     resource at once. Capabilities matches the catalogue of RiskyActions
+//     (admin-equivalent, privilege escalation, broad data access, with
+//     sources), and Beyond lists what a role may do beyond a documented
+//     purpose.
 //   - Lint checks trust policies for the mistakes listed by Rules, with
 //     stable check IDs shared with the audit catalogue.
 //
@@ -39,10 +48,12 @@
 //
 // # Out of scope
 //
-// This is not a full IAM policy engine. Out of scope are: evaluating resources
-// (Resource and NotResource are kept and compared but not evaluated), identity
-// policies, permissions boundaries, session policies, service control and
-// resource control policies, and the way they combine; validating action,
+// This is not a full IAM policy engine. Evaluate (trust policies) does not
+// evaluate resources; Permissions.Check does, for identity policies and
+// boundaries, and it judges conditions as a review must (a conditional Allow
+// counts, flagged Conditional; a conditional Deny does not). Out of scope
+// are: session policies, service control and resource control policies,
+// resource-based policies and cross-account evaluation; validating action,
 // resource and condition key names against AWS's catalogue; policy size
 // limits; the isolated partitions; and reading or writing policies in AWS
 // (callers pass the text, for example from GetRole, to ParseLive).

@@ -216,3 +216,21 @@ func ExampleParseLive() {
 	// Output:
 	// {"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"eks.amazonaws.com"},"Action":"sts:AssumeRole"}]}
 }
+
+// Permissions.Capabilities judges what a role can actually do: here
+// AdministratorAccess inside a permissions boundary that allows one bucket
+// grants nothing dangerous, while the same policy alone is admin.
+func ExamplePermissions_Capabilities() {
+	admin, _ := iamtrust.Parse([]byte(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`))
+	bucket, _ := iamtrust.Parse([]byte(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::logs/*"}]}`))
+	alone := &iamtrust.Permissions{Policies: []iamtrust.PermissionPolicy{{Source: "arn:aws:iam::aws:policy/AdministratorAccess", Doc: admin}}}
+	for _, c := range alone.Capabilities() {
+		fmt.Println(c.Class, c.Action, "via", c.GrantedBy[0])
+	}
+	bounded := &iamtrust.Permissions{Policies: alone.Policies, Boundary: &iamtrust.PermissionPolicy{Source: "boundary", Doc: bucket}}
+	fmt.Println("bounded:", len(bounded.Capabilities()), "capabilities;", bounded.Check("s3:GetObject", "arn:aws:s3:::logs/a").Decision)
+	// Output:
+	// admin-equivalent * via arn:aws:iam::aws:policy/AdministratorAccess Statement[0]
+	// admin-equivalent iam:* via arn:aws:iam::aws:policy/AdministratorAccess Statement[0]
+	// bounded: 0 capabilities; Allow
+}

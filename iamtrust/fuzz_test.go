@@ -183,3 +183,47 @@ func FuzzDiff(f *testing.F) {
 		}
 	})
 }
+
+// FuzzPermissions evaluates arbitrary identity policies and boundaries: no
+// panic, an Allow always names the statements that grant it, and an
+// admin-equivalent verdict means every catalogued action is allowed.
+func FuzzPermissions(f *testing.F) {
+	for _, s := range []string{polAdmin, polIAMFull, polFargate, polOneBucket, polDenyAllBut, polDenyCond, polPassRole, polNotAction, polNotRes, polCondAdmin} {
+		f.Add(s, polOneBucket, "s3:GetObject", "*")
+		f.Add(s, "", "iam:PassRole", "arn:aws:iam::111122223333:role/x")
+	}
+	f.Fuzz(func(t *testing.T, doc, boundary, action, resource string) {
+		d, err := Parse([]byte(doc))
+		if err != nil {
+			return
+		}
+		p := &Permissions{Policies: []PermissionPolicy{{Source: "p", Doc: d}}}
+		if boundary != "" {
+			b, err := Parse([]byte(boundary))
+			if err != nil {
+				return
+			}
+			p.Boundary = &PermissionPolicy{Source: "b", Doc: b}
+		}
+		a := p.Check(action, resource)
+		if a.Allowed() && len(a.AllowedBy) == 0 {
+			t.Fatalf("Allow without a granting statement: %+v", a)
+		}
+		if a.Decision == ExplicitDeny && len(a.DeniedBy) == 0 {
+			t.Fatalf("ExplicitDeny without a denying statement: %+v", a)
+		}
+		caps := p.Capabilities()
+		if len(caps) > 0 && caps[0].Class == CapabilityAdmin && caps[0].Action == "*" {
+			for _, ra := range RiskyActions() {
+				if !p.Check(ProbeAction(ra.Action), AnyResource).Allowed() {
+					t.Fatalf("admin-equivalent, yet %s is not allowed", ra.Action)
+				}
+			}
+		}
+		for _, e := range p.Beyond(nil, nil) {
+			if e.Statement.Policy != "p" {
+				t.Fatalf("excess attributed to %q", e.Statement.Policy)
+			}
+		}
+	})
+}
