@@ -3,6 +3,7 @@ package iamtrust
 import (
 	"slices"
 	"strings"
+	"sync"
 )
 
 // canonState is a document's cached canonical form.
@@ -11,9 +12,14 @@ type canonState struct {
 	// stmts are the canonical statements' compact JSON, sorted and
 	// without duplicates, parallel to doc.Statement.
 	stmts []string
-	// key is the compact JSON of doc; two documents are Equal when their
-	// keys are.
+	// key is the compact JSON of doc; documents with the same key are
+	// Equal.
 	key string
+
+	// grants is computed on first need: the sorted, de-duplicated grants
+	// (see grantKey) of doc, for documents whose keys differ.
+	grantsOnce sync.Once
+	grants     string
 }
 
 // canonical returns d's canonical form, computing it on first use.
@@ -57,6 +63,13 @@ func Canonical(d *Document) *Document {
 // against its root ARN, the case of action and condition key names, a JSON
 // boolean or number against its string, or Sid and Id, are equal.
 //
+// Statements split into several, or merged into one, are equal too, as are
+// statements that another statement of the same effect, principal and
+// conditions already covers (an Allow of s3:GetObject beside one of s3:*):
+// Equal compares the documents' grants, each a (principal, action, resource)
+// under the rest of its statement, after dropping grants that a wildcard
+// grant of the same statement shape covers.
+//
 // Documents that differ in anything that changes who may do what are not:
 // an absent Version against "2012-10-17", "*" against {"AWS": "*"}, a role ARN
 // against the unique ID (AROA…) that IAM leaves when the role is deleted (a
@@ -70,7 +83,113 @@ func Equal(a, b *Document) bool {
 	if a == nil || b == nil {
 		return a == b
 	}
-	return a.canonical().key == b.canonical().key
+	ca, cb := a.canonical(), b.canonical()
+	if ca.key == cb.key {
+		return true
+	}
+	if a.Version != b.Version {
+		return false
+	}
+	return ca.grantKey() == cb.grantKey()
+}
+
+// grant is one (principal, action, resource) of a statement; rest is the
+// statement's other elements (Effect, NotPrincipal, NotAction, NotResource,
+// Condition) as canonical JSON. Elements are ORed within a statement, so a
+// statement is the union of its grants, and so is a document.
+type grant struct {
+	rest, principal, action, resource string
+}
+
+// grantKey returns the document's grants as one comparable string.
+func (c *canonState) grantKey() string {
+	c.grantsOnce.Do(func() {
+		var gs []grant
+		buf := make([]byte, 0, 256)
+		for i := range c.doc.Statement {
+			st := c.doc.Statement[i] // a copy
+			principals := []string{""}
+			if st.Principal != nil {
+				if st.Principal.Any {
+					principals = []string{"*"}
+				} else {
+					principals = principals[:0]
+					for _, e := range st.Principal.Entries {
+						for _, v := range e.Values.Items {
+							principals = append(principals, e.Type+"\x00"+v)
+						}
+					}
+				}
+			}
+			actions := orEmpty(st.Action.Items)
+			resources := orEmpty(st.Resource.Items)
+			st.Principal, st.Action, st.Resource = nil, Values{}, Values{}
+			buf = st.appendJSON(buf[:0], false)
+			rest := string(buf)
+			for _, p := range principals {
+				for _, a := range actions {
+					for _, r := range resources {
+						gs = append(gs, grant{rest: rest, principal: p, action: a, resource: r})
+					}
+				}
+			}
+		}
+		// Drop the grants another grant of the same shape covers.
+		kept := gs[:0:0]
+		for i, g := range gs {
+			covered := false
+			for j, h := range gs {
+				if i != j && h != g && h.rest == g.rest && h.principal == g.principal && covers(h.action, g.action, true) && coversResource(h.resource, g.resource) {
+					covered = true
+					break
+				}
+			}
+			if !covered {
+				kept = append(kept, g)
+			}
+		}
+		keys := make([]string, len(kept))
+		for i, g := range kept {
+			keys[i] = g.rest + "\x01" + g.principal + "\x01" + g.action + "\x01" + g.resource
+		}
+		slices.Sort(keys)
+		c.grants = strings.Join(slices.Compact(keys), "\x02")
+	})
+	return c.grants
+}
+
+// orEmpty returns the values of an element that the grants range over: an
+// absent element is one empty value (the statement does not restrict it),
+// an empty list none (the statement grants nothing).
+func orEmpty(items []string) []string {
+	if items == nil {
+		return []string{""}
+	}
+	return items
+}
+
+// covers reports whether pattern p covers every value that q does: q is the
+// same, or p is a wildcard pattern that matches q's text and q has no '?'
+// that p would read as one literal character.
+func covers(p, q string, fold bool) bool {
+	if p == q {
+		return true
+	}
+	if p == "" || q == "" || !isPattern(p) || strings.IndexByte(p, '?') >= 0 && isPattern(q) {
+		return false
+	}
+	return wildcardMatch(p, q, fold, false)
+}
+
+// coversResource is covers for resources, which match as ARNs.
+func coversResource(p, q string) bool {
+	if p == q || p == "*" && q != "" {
+		return true
+	}
+	if p == "" || q == "" || !isPattern(p) || strings.IndexByte(p, '?') >= 0 && isPattern(q) {
+		return false
+	}
+	return arnMatch(p, q, false)
 }
 
 func canonicalize(d *Document) *canonState {

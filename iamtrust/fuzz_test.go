@@ -227,3 +227,38 @@ func FuzzPermissions(f *testing.F) {
 		}
 	})
 }
+
+// FuzzEqualDecidesTheSame: documents that Equal calls equal decide every
+// request the same way, as trust policies (Evaluate) and as identity
+// policies (Permissions.Check).
+func FuzzEqualDecidesTheSame(f *testing.F) {
+	f.Add(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:GetObject","s3:PutObject"],"Resource":"arn:aws:s3:::b/*"}]}`,
+		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"},{"Effect":"Allow","Action":"s3:PutObject","Resource":"arn:aws:s3:::b/*"}]}`,
+		"s3:PutObject", "arn:aws:s3:::b/x", "AWS", "111122223333")
+	f.Add(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"},{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}]}`,
+		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}`, "s3:GetObject", "*", "Service", "eks.amazonaws.com")
+	f.Add(stmt(`{"Effect":"Allow","Principal":{"Service":"eks.amazonaws.com"},"Action":"sts:AssumeRole"},{"Effect":"Allow","Principal":{"Service":"a.amazonaws.com"},"Action":"sts:AssumeRole"}`),
+		stmt(`{"Effect":"Allow","Principal":{"Service":["a.amazonaws.com","eks.amazonaws.com"]},"Action":"sts:AssumeRole"}`), "sts:AssumeRole", "", "Service", "a.amazonaws.com")
+	f.Fuzz(func(t *testing.T, a, b, action, resource, ptype, pvalue string) {
+		da, err := Parse([]byte(a))
+		if err != nil {
+			return
+		}
+		db, err := Parse([]byte(b))
+		if err != nil {
+			return
+		}
+		if !Equal(da, db) {
+			return
+		}
+		r := Request{Action: action, Principal: Principal{Type: ptype, Value: pvalue}}
+		if x, y := Evaluate(da, r).Decision, Evaluate(db, r).Decision; x != y {
+			t.Fatalf("Equal documents decide %+v differently: %v against %v", r, x, y)
+		}
+		pa := &Permissions{Policies: []PermissionPolicy{{Source: "a", Doc: da}}}
+		pb := &Permissions{Policies: []PermissionPolicy{{Source: "b", Doc: db}}}
+		if x, y := pa.Check(action, resource), pb.Check(action, resource); x.Decision != y.Decision || x.Conditional != y.Conditional {
+			t.Fatalf("Equal documents decide %s on %s differently: %+v against %+v", action, resource, x, y)
+		}
+	})
+}
