@@ -8,7 +8,9 @@
 //
 // A Spec is built in code (NewSpec and its With… and Add… methods) or read
 // from a versioned YAML file (LoadSpec, strict: unknown fields are errors
-// with their path). Defaults fills the defaults in one place; Validate
+// with their path, a second YAML document is refused, and with
+// LoadOptions.Env ${NAME} references are expanded by the rules of
+// ExpandEnv, an unset variable being an error with its line). Defaults fills the defaults in one place; Validate
 // checks every rule that needs no AWS call and reports all problems at once
 // as a *ValidationError, each with the field path, the rule and the fix;
 // Warnings returns what is allowed but suspicious (overlapping selectors of

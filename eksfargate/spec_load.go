@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/fargatekit/fargatekit/internal/suggest"
 	"io"
 	"reflect"
 	"sort"
@@ -13,6 +14,16 @@ import (
 
 	"sigs.k8s.io/yaml"
 )
+
+// LoadOptions configure LoadSpec. The zero value decodes the document as it
+// is, without expansion.
+type LoadOptions struct {
+	// Env looks up the environment variables that ${NAME} references in the
+	// document name (see ExpandEnv for the rules). nil means no expansion:
+	// ${NAME} and $$ stay as they are. Pass os.LookupEnv to expand from the
+	// process environment.
+	Env func(name string) (string, bool)
+}
 
 // LoadSpec decodes a versioned YAML (or JSON) spec:
 //
@@ -26,10 +37,26 @@ import (
 // value of the wrong type or a wrong apiVersion or kind is an error. Unknown
 // fields and type errors are reported together as a *ValidationError whose
 // problems carry the field path (spec.cluster.logginng). Field names match
-// exactly, unlike encoding/json's case-insensitive matching. LoadSpec does
-// not apply defaults or validate the content: Plan does both (or call
-// Defaults and Validate).
-func LoadSpec(data []byte) (*Spec, error) {
+// exactly, unlike encoding/json's case-insensitive matching. A file holds
+// one document: a second one (after a "---" line) is a *ValidationError
+// naming its line. With LoadOptions.Env, ${NAME} references are expanded
+// first (ExpandEnv); one that cannot be is an *ExpandError naming the
+// variable and its line. LoadSpec does not apply defaults or validate the
+// content: Plan does both (or call Defaults and Validate).
+func LoadSpec(data []byte, opts ...func(*LoadOptions)) (*Spec, error) {
+	var o LoadOptions
+	for _, f := range opts {
+		f(&o)
+	}
+	if line := secondDocument(data); line != 0 {
+		return nil, &ValidationError{Problems: []Problem{{Path: "spec",
+			Rule: fmt.Sprintf("line %d starts a second YAML document; a spec file holds one", line),
+			Fix:  "remove the second document, or move it to a file of its own"}}}
+	}
+	data, err := ExpandEnv(data, o.Env)
+	if err != nil {
+		return nil, err
+	}
 	generic, err := yaml.YAMLToJSONStrict(data)
 	if err != nil {
 		return nil, fmt.Errorf("eksfargate: spec: %w", err)
@@ -234,28 +261,7 @@ func nearestField(key string, fields map[string]reflect.Type) string {
 
 // editDistance is the Levenshtein distance of a and b, or max when it is at
 // least max.
-func editDistance(a, b string, max int) int {
-	if len(a)-len(b) >= max || len(b)-len(a) >= max {
-		return max
-	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return min(prev[len(b)], max)
-}
+func editDistance(a, b string, max int) int { return suggest.Distance(a, b, max) }
 
 // fargateProfileCLIInput is the document of `aws eks create-fargate-profile
 // --cli-input-json`.

@@ -179,6 +179,16 @@ func (x *executor) detach(role, policy string) runFunc {
 	}
 }
 
+func (x *executor) deleteInline(role, name string) runFunc {
+	return func(ctx context.Context, _ plan.Reporter) error {
+		_, err := x.c.IAM.DeleteRolePolicy(ctx, &iam.DeleteRolePolicyInput{RoleName: aws.String(role), PolicyName: aws.String(name)})
+		if err != nil && !isIAM[*iamtypes.NoSuchEntityException](err) {
+			return fmt.Errorf("delete inline policy %s of role %s: %w", name, role, err)
+		}
+		return nil
+	}
+}
+
 func (x *executor) putInline(role, name string, doc *iamtrust.Document) runFunc {
 	return func(ctx context.Context, _ plan.Reporter) error {
 		if _, err := x.c.IAM.PutRolePolicy(ctx, &iam.PutRolePolicyInput{

@@ -103,6 +103,16 @@ type DetachRolePolicyAPI interface {
 	DetachRolePolicy(ctx context.Context, params *iam.DetachRolePolicyInput, optFns ...func(*iam.Options)) (*iam.DetachRolePolicyOutput, error)
 }
 
+// DeleteRolePolicyAPI deletes an inline policy.
+type DeleteRolePolicyAPI interface {
+	DeleteRolePolicy(ctx context.Context, params *iam.DeleteRolePolicyInput, optFns ...func(*iam.Options)) (*iam.DeleteRolePolicyOutput, error)
+}
+
+// GetAccountSummaryAPI reads the account's IAM quotas.
+type GetAccountSummaryAPI interface {
+	GetAccountSummary(ctx context.Context, params *iam.GetAccountSummaryInput, optFns ...func(*iam.Options)) (*iam.GetAccountSummaryOutput, error)
+}
+
 // ListRolePoliciesAPI lists a role's inline policy names.
 type ListRolePoliciesAPI interface {
 	ListRolePolicies(ctx context.Context, params *iam.ListRolePoliciesInput, optFns ...func(*iam.Options)) (*iam.ListRolePoliciesOutput, error)
@@ -191,6 +201,8 @@ type IAMClient interface {
 	ListAttachedRolePoliciesAPI
 	AttachRolePolicyAPI
 	DetachRolePolicyAPI
+	DeleteRolePolicyAPI
+	GetAccountSummaryAPI
 	ListRolePoliciesAPI
 	GetRolePolicyAPI
 	PutRolePolicyAPI

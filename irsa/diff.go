@@ -359,17 +359,9 @@ func (f *differ) role(r *desiredRole) {
 		aid := attachmentID(r.name, p)
 		dr := Drift{Resource: aid, Summary: "policy " + p + " is attached to role " + r.name + " out of band", Expected: nil, Actual: p}
 		ach := plan.Change{ID: aid, Kind: KindPolicyAttachment, Resource: r.name + " ← " + p, Requirement: reqPolicy, Before: p}
-		if r.spec.DetachUnmanagedPolicies {
-			ach.Action, ach.Destructive = plan.Delete, true
-			ach.Summary = "detach " + p + ", attached out of band (detachUnmanagedPolicies)"
-			ach.Run = f.x.detach(r.name, p)
-			dr.Repair = aid
-		} else {
-			ach.Action = plan.NoOp
-			ach.Summary = "attached out of band; not detached (set detachUnmanagedPolicies to detach it)"
-		}
-		f.drift = append(f.drift, dr)
-		f.add(&f.attachments, ach)
+		ach.Summary = "detach " + p + ", attached out of band"
+		ach.Run = f.x.detach(r.name, p)
+		f.outOfBand(r, &f.attachments, ach, dr, "detach it")
 	}
 	// Inline policies: put what is missing or differs, report what is extra.
 	for _, name := range slices.Sorted(maps.Keys(r.inline)) {
@@ -392,10 +384,26 @@ func (f *differ) role(r *desiredRole) {
 			continue
 		}
 		iid := inlineID(r.name, name)
-		msg := "inline policy " + name + " was put on role " + r.name + " out of band; not deleted"
-		f.drift = append(f.drift, Drift{Resource: iid, Summary: msg, Actual: name})
-		f.add(&f.inline, plan.Change{ID: iid, Kind: KindInlinePolicy, Resource: r.name + "/" + name, Action: plan.NoOp, Summary: msg, Requirement: reqPolicy})
+		ch := plan.Change{ID: iid, Kind: KindInlinePolicy, Resource: r.name + "/" + name,
+			Summary: "delete inline policy " + name + ", put out of band", Requirement: reqPolicy, Before: name, Run: f.x.deleteInline(r.name, name)}
+		dr := Drift{Resource: iid, Summary: "inline policy " + name + " was put on role " + r.name + " out of band", Actual: name}
+		f.outOfBand(r, &f.inline, ch, dr, "delete it")
 	}
+}
+
+// outOfBand adds the removal of a permission put on a role out of band: a
+// destructive delete that is pending drift either way, and that only
+// detachUnmanagedPolicies lets apply run.
+func (f *differ) outOfBand(r *desiredRole, list *[]plan.Change, ch plan.Change, dr Drift, verb string) {
+	ch.Action, ch.Destructive = plan.Delete, true
+	if r.spec.DetachUnmanagedPolicies {
+		ch.Summary += " (detachUnmanagedPolicies)"
+		dr.Repair = ch.ID
+	} else {
+		ch.Blocked = "set detachUnmanagedPolicies on " + r.field + " to " + verb
+	}
+	f.drift = append(f.drift, dr)
+	f.add(list, ch)
 }
 
 func (f *differ) attach(r *desiredRole, p, dep string) {

@@ -285,15 +285,16 @@ func TestDiffOutOfBandPolicies(t *testing.T) {
 		}
 		id := "iam.role-policy-attachment/eks-test-apps-api/arn:aws:iam::aws:policy/AdministratorAccess"
 		ch := change(t, res.Changes, id)
-		wantAction := plan.NoOp
-		if detach {
-			wantAction = plan.Delete
+		// Pending drift either way (a plan with it is not empty); only the
+		// opt-in lets apply run it.
+		if ch.Action != plan.Delete || !ch.Destructive || ch.Run == nil {
+			t.Errorf("detach=%v: %s is %s (destructive %v), want a destructive delete", detach, id, ch.Action, ch.Destructive)
 		}
-		if ch.Action != wantAction || ch.Destructive != detach {
-			t.Errorf("detach=%v: %s is %s (destructive %v), want %s", detach, id, ch.Action, ch.Destructive, wantAction)
+		if blocked := ch.Blocked != ""; blocked == detach {
+			t.Errorf("detach=%v: %s blocked %q", detach, id, ch.Blocked)
 		}
-		if !detach && !strings.Contains(ch.Summary, "detachUnmanagedPolicies") {
-			t.Errorf("summary %q does not say how to detach", ch.Summary)
+		if !detach && !strings.Contains(ch.Blocked, "detachUnmanagedPolicies") {
+			t.Errorf("blocked %q does not say how to detach", ch.Blocked)
 		}
 		var drifted []string
 		for _, d := range res.Drift {
@@ -303,8 +304,11 @@ func TestDiffOutOfBandPolicies(t *testing.T) {
 		if d := cmp.Diff(want, drifted); d != "" {
 			t.Errorf("detach=%v: drift (-want +got):\n%s", detach, d)
 		}
-		if ch := change(t, res.Changes, want[1]); ch.Action != plan.NoOp {
-			t.Errorf("an inline policy put out of band is %s, want it only reported", ch.Action)
+		if ch := change(t, res.Changes, want[1]); ch.Action != plan.Delete || (ch.Blocked != "") == detach {
+			t.Errorf("detach=%v: an inline policy put out of band is %s blocked %q", detach, ch.Action, ch.Blocked)
+		}
+		if p := (&plan.Plan{Changes: res.Changes}); p.Empty() {
+			t.Errorf("detach=%v: a plan with out-of-band permissions is empty", detach)
 		}
 	}
 }

@@ -400,14 +400,18 @@ func TestLiveOutOfBandPolicies(t *testing.T) {
 	if _, err := e.iam.AttachRolePolicy(e.ctx, &iam.AttachRolePolicyInput{RoleName: aws.String(name), PolicyArn: aws.String(admin)}); err != nil {
 		t.Fatal(err)
 	}
-	// Reported, not detached.
+	if _, err := e.iam.PutRolePolicy(e.ctx, &iam.PutRolePolicyInput{RoleName: aws.String(name), PolicyName: aws.String("by-hand"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:PutObject","Resource":"arn:aws:s3:::x/*"}]}`)}); err != nil {
+		t.Fatal(err)
+	}
+	// Pending drift, blocked: the plan is not empty, apply leaves it.
 	res := observeDiff(t, e, []irsa.ServiceAccountRole{role})
-	if len(res.Drift) != 1 || !strings.Contains(res.Drift[0].Summary, admin) || res.Drift[0].Repair != "" {
+	if len(res.Drift) != 2 || !strings.Contains(res.Drift[0].Summary, admin) || res.Drift[0].Repair != "" || res.Drift[1].Repair != "" {
 		t.Fatalf("drift = %+v", res.Drift)
 	}
 	p := e.plan([]irsa.ServiceAccountRole{role})
-	if !p.Empty() {
-		t.Fatalf("plan without the opt-in changes something:\n%s", p.Text())
+	if p.Empty() || !strings.Contains(p.Text(), "[blocked: set detachUnmanagedPolicies") {
+		t.Fatalf("plan without the opt-in does not show the out-of-band permissions as blocked:\n%s", p.Text())
 	}
 	if err := irsa.Apply(e.ctx, p); err != nil {
 		t.Fatal(err)
@@ -415,11 +419,14 @@ func TestLiveOutOfBandPolicies(t *testing.T) {
 	if d := cmp.Diff([]string{admin, s3ReadOnly}, e.attached(name)); d != "" {
 		t.Errorf("attached (-want +got):\n%s", d)
 	}
-	// Detached when asked.
+	// Detached and deleted when asked.
 	role.DetachUnmanagedPolicies = true
 	e.converge([]irsa.ServiceAccountRole{role})
 	if d := cmp.Diff([]string{s3ReadOnly}, e.attached(name)); d != "" {
 		t.Errorf("attached after detach (-want +got):\n%s", d)
+	}
+	if out, err := e.iam.ListRolePolicies(e.ctx, &iam.ListRolePoliciesInput{RoleName: aws.String(name)}); err != nil || len(out.PolicyNames) != 0 {
+		t.Errorf("inline policies after the opt-in: %v, %v", out, err)
 	}
 }
 

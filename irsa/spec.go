@@ -53,8 +53,11 @@ type ServiceAccountRole struct {
 	// OverrideExistingAnnotation allows replacing an
 	// eks.amazonaws.com/role-arn annotation that points at another role.
 	OverrideExistingAnnotation bool `json:"overrideExistingAnnotation,omitempty"`
-	// DetachUnmanagedPolicies detaches managed policies attached to the role
-	// out of band. By default they are only reported.
+	// DetachUnmanagedPolicies lets apply detach the managed policies
+	// attached to the role out of band and delete the inline policies put on
+	// it out of band. Without it they are pending drift: the plan shows
+	// their removal as blocked (so --detailed-exitcode exits 1), and apply
+	// leaves them.
 	DetachUnmanagedPolicies bool `json:"detachUnmanagedPolicies,omitempty"`
 	// RestartWorkloads restarts the Deployments, StatefulSets and DaemonSets
 	// that use the ServiceAccounts after the annotation changes, so their pods

@@ -93,7 +93,14 @@ func Apply(ctx context.Context, p *Plan, opts ...func(*Options)) error {
 	if err := p.Validate(); err != nil {
 		return err
 	}
-	pending := p.Pending()
+	var pending []Change
+	for _, c := range p.Pending() {
+		if c.Blocked != "" {
+			o.Logger.Warn("plan: not applied: blocked", zap.String("change", c.ID), zap.String("resource", c.Resource), zap.String("blocked", c.Blocked))
+			continue
+		}
+		pending = append(pending, c)
+	}
 	if len(pending) == 0 {
 		return nil
 	}

@@ -92,6 +92,12 @@ type Change struct {
 	// Serial, when not empty, names a queue: changes with the same Serial
 	// never run at the same time.
 	Serial string `json:"serial,omitempty"`
+	// Blocked, when not empty, names the opt-in the change waits for, such
+	// as "set detachUnmanagedPolicies to detach it". A blocked change is
+	// pending drift: it counts in Pending and Empty (so a plan with one is
+	// not empty, and --detailed-exitcode exits 1), but Apply does not run
+	// it.
+	Blocked string `json:"blocked,omitempty"`
 	// Run performs the change. It reports the state of long waits through
 	// report. A nil Run makes the change informational.
 	Run func(ctx context.Context, report Reporter) error `json:"-"`
@@ -191,6 +197,9 @@ func (p *Plan) Text() string {
 		}
 		if c.Destructive {
 			b.WriteString("  [destroys]")
+		}
+		if c.Blocked != "" {
+			b.WriteString("  [blocked: " + c.Blocked + "]")
 		}
 		b.WriteByte('\n')
 		if c.Requirement != "" {

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -246,5 +247,32 @@ func TestApplyRecoversPanics(t *testing.T) {
 	var se *plan.SkippedError
 	if !errors.As(err, &se) || len(se.Changes) != 1 || se.Changes[0] != "b" {
 		t.Errorf("error = %v, want b skipped", err)
+	}
+}
+
+// TestBlockedIsPendingButNotApplied: a change waiting for an opt-in keeps a
+// plan from being empty (so --detailed-exitcode reports it) and is shown,
+// but Apply never runs it; the other changes run.
+func TestBlockedIsPendingButNotApplied(t *testing.T) {
+	var ran []string
+	run := func(id string) func(context.Context, plan.Reporter) error {
+		return func(context.Context, plan.Reporter) error { ran = append(ran, id); return nil }
+	}
+	p := &plan.Plan{Changes: []plan.Change{
+		{ID: "detach", Kind: "iam.role-policy-attachment", Resource: "r ← AdministratorAccess", Action: plan.Delete, Destructive: true,
+			Blocked: "set detachUnmanagedPolicies to detach it", Run: run("detach")},
+		{ID: "tag", Kind: "iam.role", Resource: "r", Action: plan.Update, Run: run("tag")},
+	}}
+	if p.Empty() || len(p.Pending()) != 2 {
+		t.Fatalf("Empty %v, Pending %d: a blocked change is pending drift", p.Empty(), len(p.Pending()))
+	}
+	if txt := p.Text(); !strings.Contains(txt, "[blocked: set detachUnmanagedPolicies to detach it]") {
+		t.Errorf("text does not show the block:\n%s", txt)
+	}
+	if err := plan.Apply(context.Background(), p); err != nil {
+		t.Fatal(err)
+	}
+	if len(ran) != 1 || ran[0] != "tag" {
+		t.Errorf("ran %v, want only tag", ran)
 	}
 }

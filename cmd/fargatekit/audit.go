@@ -47,6 +47,7 @@ type auditFlags struct {
 	checks       []string
 	skipChecks   []string
 	quiet        bool
+	noEnv        bool
 
 	// awsConfig loads the configuration of one account; tests replace it.
 	awsConfig func(ctx context.Context, region, profile, roleARN string) (aws.Config, error)
@@ -68,6 +69,7 @@ func (f *auditFlags) register(cmd *cobra.Command) {
 	fs.StringArrayVar(&f.checks, "check", nil, "run only this check (repeatable)")
 	fs.StringArrayVar(&f.skipChecks, "skip-check", nil, "skip this check (repeatable)")
 	fs.BoolVarP(&f.quiet, "quiet", "q", false, "log only warnings and errors")
+	fs.BoolVar(&f.noEnv, "no-env", false, noEnvUsage)
 }
 
 // badInput is exit code 2.
@@ -121,7 +123,7 @@ func (f *auditFlags) target(defaultRegion string) (audit.Target, error) {
 		if err != nil {
 			return audit.Target{}, badInput("spec: %v", err)
 		}
-		sp, err := eksfargate.LoadSpec(b)
+		sp, err := eksfargate.LoadSpec(b, specEnv(f.noEnv))
 		if err != nil {
 			return audit.Target{}, badInput("%s: %v", f.specFile, err)
 		}
@@ -302,7 +304,7 @@ func (f *auditFlags) runAudits(ctx context.Context, log *zap.Logger, extra ...fu
 	if f.specFile != "" && region == "" {
 		// The spec names its region.
 		if b, err := os.ReadFile(f.specFile); err == nil {
-			if sp, err := eksfargate.LoadSpec(b); err == nil {
+			if sp, err := eksfargate.LoadSpec(b, specEnv(f.noEnv)); err == nil {
 				region = sp.Region
 			}
 		}
@@ -463,6 +465,13 @@ Exit codes: 0 no finding at or above --fail-on and nothing incomplete;
 				}
 				return &exitError{code: 2, err: err}
 			}
+			if len(f.clusters) > 0 && len(r.MissingClusters) > 0 {
+				var msgs []string
+				for _, m := range r.MissingClusters {
+					msgs = append(msgs, "cluster "+m.Name+" not found in "+m.Region)
+				}
+				return badInput("%s (check --cluster and --region)", strings.Join(msgs, "; "))
+			}
 			if err := writeReport(cmd.OutOrStdout(), r, output); err != nil {
 				return err
 			}
@@ -470,6 +479,7 @@ Exit codes: 0 no finding at or above --fail-on and nothing incomplete;
 		},
 	}
 	f.register(cmd)
+	registerTimeout(cmd.Flags(), 10*time.Minute)
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "report format: text, json or sarif")
 	cmd.Flags().StringVar(&failOn, "fail-on", "high", "exit 1 when a finding is at or above this severity (info, low, medium, high, critical, or none)")
 	cmd.Flags().BoolVar(&allowIncomplete, "allow-incomplete", false, "exit 0 even when some checks could not run")

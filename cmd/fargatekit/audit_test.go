@@ -336,8 +336,13 @@ fargateProfiles:
 	if res := cli(append([]string{"audit", "--allow-incomplete", "--fail-on", "none"}, dark...)...); res.code != 0 {
 		t.Errorf("audit --allow-incomplete --fail-on none: exit %d, want 0", res.code)
 	}
-	if res := cli("audit", "--cluster", "nope", "--region", "us-west-2", "-q", "--kubeconfig", kubeconfig, "--fail-on", "none"); res.code != 1 {
-		t.Errorf("audit of a cluster that does not exist: exit %d, want 1 (incomplete)", res.code)
+	// A cluster that does not exist is bad input, even with
+	// --allow-incomplete: a typo must never pass.
+	for _, extra := range [][]string{nil, {"--allow-incomplete"}} {
+		res := cli(append([]string{"audit", "--cluster", "nope", "--region", "us-west-2", "-q", "--kubeconfig", kubeconfig, "--fail-on", "none"}, extra...)...)
+		if res.code != 2 || !strings.Contains(res.stderr, "cluster nope not found in us-west-2") {
+			t.Errorf("audit %v of a cluster that does not exist: exit %d, stderr %q; want 2 naming the cluster and region", extra, res.code, res.stderr)
+		}
 	}
 
 	// Several accounts (moto's AssumeRole gives the role's account), in

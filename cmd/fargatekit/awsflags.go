@@ -3,12 +3,15 @@ package main
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go/middleware"
 	"github.com/spf13/pflag"
 )
 
@@ -21,11 +24,13 @@ type awsFlags struct {
 	roleARN string
 }
 
-// register adds --region, --profile and --role-arn to fs.
-func (f *awsFlags) register(fs *pflag.FlagSet) {
+// register adds --region, --profile and --role-arn to fs, and --timeout
+// (default timeout, the command's own) and --request-timeout.
+func (f *awsFlags) register(fs *pflag.FlagSet, timeout time.Duration) {
 	fs.StringVar(&f.region, "region", "", "AWS region (default: from the environment or profile)")
 	fs.StringVar(&f.profile, "profile", "", "AWS shared-config profile")
-	fs.StringVar(&f.roleARN, "role-arn", "", "IAM role to assume for every call")
+	fs.StringVar(&f.roleARN, "role-arn", "", "IAM role to assume for every call (arn:<partition>:iam::<account>:role/<name>)")
+	registerTimeout(fs, timeout)
 }
 
 // load returns an aws.Config for region (or f.region when empty).
@@ -37,9 +42,16 @@ func (f *awsFlags) load(ctx context.Context, region string) (aws.Config, error) 
 }
 
 // loadAWSConfig loads the standard AWS configuration with the adaptive
-// retryer, optionally for a profile and assuming roleARN.
+// retryer, optionally for a profile and assuming roleARN. Each HTTP request
+// is bounded by the command's --request-timeout and recorded, so that a
+// command that reaches --timeout can say what it was waiting for (see
+// runBounded).
 func loadAWSConfig(ctx context.Context, region, profile, roleARN string) (aws.Config, error) {
-	var opts []func(*config.LoadOptions) error
+	limits := callLimitsFrom(ctx)
+	opts := []func(*config.LoadOptions) error{
+		config.WithHTTPClient(awshttp.NewBuildableClient().WithTimeout(limits.requestTimeout())),
+		config.WithAPIOptions([]func(*middleware.Stack) error{limits.addRecorder}),
+	}
 	if region != "" {
 		opts = append(opts, config.WithRegion(region))
 	}

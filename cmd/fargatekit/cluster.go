@@ -9,7 +9,9 @@ import (
 	"os"
 	"time"
 
+	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
 	"github.com/spf13/cobra"
+	"k8s.io/client-go/kubernetes"
 
 	"github.com/fargatekit/fargatekit/eksfargate"
 	"github.com/fargatekit/fargatekit/plan"
@@ -29,6 +31,7 @@ type clusterFlags struct {
 	awsOnly      bool
 	concurrency  int
 	detailed     bool
+	noEnv        bool
 }
 
 const clusterExitCodes = `
@@ -37,10 +40,12 @@ applied; plan --detailed-exitcode exits 1 when changes are pending); 2 a bad
 spec or flag, or an operation that could not run (AWS or the cluster could
 not be read, a change failed).`
 
-func (f *clusterFlags) register(cmd *cobra.Command, confirm bool) {
+// register adds the flags; timeout is the command's default --timeout.
+func (f *clusterFlags) register(cmd *cobra.Command, confirm bool, timeout time.Duration) {
 	fs := cmd.Flags()
-	f.aws.register(fs)
+	f.aws.register(fs, timeout)
 	fs.StringVarP(&f.file, "file", "f", "", `spec file (kind: FargateCluster), "-" for standard input`)
+	fs.BoolVar(&f.noEnv, "no-env", false, noEnvUsage)
 	fs.StringVarP(&f.output, "output", "o", "text", "plan format: text or json")
 	fs.BoolVar(&f.allowUnowned, "allow-unowned", false, "allow deleting, replacing or rewriting resources not tagged "+eksfargate.OwnerTag+"=<cluster>")
 	fs.BoolVar(&f.awsOnly, "aws-only", false, "plan the AWS side only (no CoreDNS, aws-auth, access entries or IRSA)")
@@ -65,7 +70,7 @@ entries, IRSA). Nothing is changed.
 The AWS configuration comes from the standard chain (environment, shared
 config, --profile); the region is the spec's unless --region says otherwise
 (it must then be the same). AWS_ENDPOINT_URL is honoured by the SDK.
-` + clusterExitCodes,
+` + specEnvHelp + clusterExitCodes,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			p, _, err := clusterPlan(cmd, &f, false)
@@ -75,7 +80,7 @@ config, --profile); the region is the spec's unless --region says otherwise
 			return err
 		},
 	}
-	f.register(cmd, false)
+	f.register(cmd, false, 10*time.Minute)
 	cmd.Flags().BoolVar(&f.detailed, "detailed-exitcode", false, "exit 1 when changes are pending")
 	return cmd
 }
@@ -88,11 +93,13 @@ func newClusterApplyCmd() *cobra.Command {
 		Long: `Plan as "fargatekit plan" does and print the plan; with --yes, apply it,
 reporting progress on standard error. Apply is idempotent and resumable:
 interrupt it, run it again, and it converges without duplicates.
-` + clusterExitCodes,
+--timeout bounds the whole run, waits included: creating a cluster takes
+about 10 minutes on AWS, each Fargate profile a few more.
+` + specEnvHelp + clusterExitCodes,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return clusterRun(cmd, &f, false) },
 	}
-	f.register(cmd, true)
+	f.register(cmd, true, 60*time.Minute)
 	return cmd
 }
 
@@ -104,11 +111,11 @@ func newClusterDestroyCmd() *cobra.Command {
 		Long: `Plan the teardown of what fargatekit created for the spec (profiles, addons,
 cluster, roles, network; only resources tagged ` + eksfargate.OwnerTag + `=<cluster>)
 and print it; with --yes, apply it.
-` + clusterExitCodes,
+` + specEnvHelp + clusterExitCodes,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return clusterRun(cmd, &f, true) },
 	}
-	f.register(cmd, true)
+	f.register(cmd, true, 60*time.Minute)
 	return cmd
 }
 
@@ -129,9 +136,9 @@ func clusterReadSpec(cmd *cobra.Command, f *clusterFlags) (*eksfargate.Spec, err
 	if err != nil {
 		return nil, clusterBad(fmt.Errorf("read spec: %w", err))
 	}
-	spec, err := eksfargate.LoadSpec(data)
+	spec, err := eksfargate.LoadSpec(data, specEnv(f.noEnv))
 	if err != nil {
-		return nil, clusterBad(fmt.Errorf("%s: %w", f.file, err))
+		return nil, clusterBad(specLoadError(f.file, err))
 	}
 	if err := spec.Validate(); err != nil {
 		return nil, clusterBad(fmt.Errorf("%s: %w", f.file, err))
@@ -157,6 +164,7 @@ func clusterOptions(cmd *cobra.Command, f *clusterFlags, spec *eksfargate.Spec) 
 		return nil, clusterBad(err)
 	}
 	errw := cmd.ErrOrStderr()
+	limits := callLimitsFrom(cmd.Context())
 	return []func(*eksfargate.Options){
 		eksfargate.FromConfig(cfg),
 		func(o *eksfargate.Options) {
@@ -164,6 +172,16 @@ func clusterOptions(cmd *cobra.Command, f *clusterFlags, spec *eksfargate.Spec) 
 			o.SkipClusterSide = f.awsOnly
 			o.Concurrency = f.concurrency
 			o.Progress = clusterProgress(errw)
+			// The cluster's API through an EKS token, as Plan does by
+			// default, with the per-request timeout.
+			o.Kube = func(ctx context.Context, cl *ekstypes.Cluster) (kubernetes.Interface, error) {
+				rc, err := eksfargate.RESTConfigForCluster(ctx, cfg, spec.Name, func(ro *eksfargate.RESTConfigOptions) { ro.Cluster = cl })
+				if err != nil {
+					return nil, err
+				}
+				boundREST(rc, limits)
+				return kubernetes.NewForConfig(rc)
+			}
 		},
 	}, nil
 }

@@ -100,6 +100,7 @@ that failed.`,
 		},
 	}
 	f.register(cmd)
+	registerTimeout(cmd.Flags(), 30*time.Minute)
 	cmd.Flags().BoolVar(&yes, "yes", false, "apply the fixes (default: dry run)")
 	cmd.Flags().BoolVar(&allowGrants, "allow-grants", false, "allow fixes that grant more than the spec or the documented requirement")
 	cmd.Flags().BoolVar(&allowDestructive, "allow-destructive", false, "allow fixes that delete or remove access")

@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"github.com/spf13/cobra"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/yaml"
 
+	"github.com/fargatekit/fargatekit/eksfargate"
 	"github.com/fargatekit/fargatekit/irsa"
 	"github.com/fargatekit/fargatekit/plan"
 )
@@ -31,6 +33,7 @@ type irsaFlags struct {
 	noProvider  bool
 	json        bool
 	detailed    bool
+	noEnv       bool
 }
 
 func newIRSACmd() *cobra.Command {
@@ -53,7 +56,8 @@ document of the irsa section's shape:
       managedPolicyARNs: [arn:aws:iam::aws:policy/AmazonPrometheusRemoteWriteAccess]
 
 Kubernetes is reached through the kubeconfig (--kubeconfig, $KUBECONFIG or
-~/.kube/config).`,
+~/.kube/config).
+` + specEnvHelp,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
@@ -80,7 +84,12 @@ Exit codes: 0 applied (or nothing to change), 2 bad input or a change that
 failed.`
 	}
 	fs := cmd.Flags()
-	f.aws.register(fs)
+	timeout := 5 * time.Minute
+	if apply {
+		timeout = 15 * time.Minute
+	}
+	f.aws.register(fs, timeout)
+	fs.BoolVar(&f.noEnv, "no-env", false, noEnvUsage)
 	fs.StringVar(&f.cluster, "cluster", "", "EKS cluster name (default: the spec's name)")
 	fs.StringVarP(&f.file, "file", "f", "", "YAML file with the roles (\"-\" for standard input)")
 	fs.StringVar(&f.kubeconfig, "kubeconfig", "", "kubeconfig file")
@@ -110,7 +119,9 @@ type irsaFile struct {
 	} `json:"irsa"`
 }
 
-func readIRSAFile(cmd *cobra.Command, name string) (*irsaFile, error) {
+// readIRSAFile reads the roles file, expanding ${NAME} from the environment
+// with a non-nil env (see eksfargate.ExpandEnv).
+func readIRSAFile(cmd *cobra.Command, name string, env func(string) (string, bool)) (*irsaFile, error) {
 	var (
 		b   []byte
 		err error
@@ -125,6 +136,9 @@ func readIRSAFile(cmd *cobra.Command, name string) (*irsaFile, error) {
 	}
 	if err != nil {
 		return nil, fmt.Errorf("reading roles: %w", err)
+	}
+	if b, err = eksfargate.ExpandEnv(b, env); err != nil {
+		return nil, specLoadError(name, err)
 	}
 	var f irsaFile
 	// A whole spec holds much more than the irsa section: decode leniently
@@ -150,7 +164,7 @@ func readIRSAFile(cmd *cobra.Command, name string) (*irsaFile, error) {
 func runIRSA(cmd *cobra.Command, f *irsaFlags, apply bool) error {
 	ctx := cmd.Context()
 	bad := func(err error) error { return &exitError{code: 2, err: err} }
-	spec, err := readIRSAFile(cmd, f.file)
+	spec, err := readIRSAFile(cmd, f.file, specEnvLookup(f.noEnv))
 	if err != nil {
 		return bad(err)
 	}
@@ -178,6 +192,7 @@ func runIRSA(cmd *cobra.Command, f *irsaFlags, apply bool) error {
 	if err != nil {
 		return bad(fmt.Errorf("kubeconfig: %w", err))
 	}
+	boundREST(rest, callLimitsFrom(ctx))
 	kube, err := kubernetes.NewForConfig(rest)
 	if err != nil {
 		return bad(fmt.Errorf("kubernetes client: %w", err))

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eks"
@@ -88,6 +89,7 @@ a valid kubeconfig is left alone and the command fails.`,
 	fs.StringVar(&command, "exec-command", "", "path of the token command's executable (default: aws or fargatekit on PATH)")
 	fs.StringVar(&contextName, "context", "", "name of the context (default: the cluster ARN)")
 	fs.BoolVar(&noSetCurrent, "no-set-current", false, "do not make the context the current one")
+	registerTimeout(fs, 2*time.Minute)
 	return cmd
 }
 

@@ -10,11 +10,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 )
 
-// version is set at build time with -ldflags "-X main.version=…".
+// version is set at build time with -ldflags "-X main.version=…";
+// currentVersion falls back to the module version when it is "dev".
 var version = "dev"
 
 // exitError carries the process exit code of a command.
@@ -41,27 +43,21 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	v := currentVersion()
+	root.Version = v.Version
+	root.SetVersionTemplate(strings.ReplaceAll(v.text(), "{{", "{{`{{`}}"))
+	// --version without cobra's -v shorthand, which --verbose is to have.
+	root.Flags().Bool("version", false, "print the version, commit and build date")
 	root.AddCommand(newPolicyCmd(), newVersionCmd())
 	for _, f := range extraCommands {
 		root.AddCommand(f())
 	}
+	applyConventions(root)
 	return root
 }
 
 // extraCommands lets files of this package register more commands.
 var extraCommands []func() *cobra.Command
-
-func newVersionCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:   "version",
-		Short: "Print the fargatekit version",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			_, err := fmt.Fprintf(cmd.OutOrStdout(), "fargatekit %s\n", version)
-			return err
-		},
-	}
-}
 
 // run executes the CLI and returns the exit code.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -51,6 +52,6 @@ instance role…); with --role-arn the token is signed as that role.`,
 		},
 	}
 	cmd.Flags().StringVar(&cluster, "cluster", "", "name of the EKS cluster (required)")
-	f.register(cmd.Flags())
+	f.register(cmd.Flags(), time.Minute)
 	return cmd
 }
