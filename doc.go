@@ -12,9 +12,11 @@
 // The packages, by step of a Fargate-only setup:
 //
 //   - iamtrust: the IAM policy documents every step hangs on. Parse
-//     (keeping the source), compare as IAM does, build the documented trust
-//     policies (cluster role, Fargate pod execution role with aws:SourceArn,
-//     IRSA), evaluate requests, lint.
+//     (keeping the source), compare as IAM decides (split and merged
+//     statements are equal), build the documented trust policies (cluster
+//     role, Fargate pod execution role with aws:SourceArn, IRSA), evaluate
+//     trust requests and a role's effective permissions (identity policies,
+//     boundary, Deny), classify dangerous capabilities, lint.
 //   - eksfargate: the network (2 public and 2 private subnets across 2 AZs),
 //     the cluster role (AmazonEKSClusterPolicy), the cluster (version,
 //     endpoint access, secrets encryption with a customer KMS key, logging,
@@ -28,7 +30,10 @@
 //     aud sts.amazonaws.com, plus the eks.amazonaws.com/role-arn annotation;
 //     the vpc-cni role.
 //   - audit: the requirement catalogue as checks over an observed snapshot,
-//     reports (text, JSON, SARIF) and fixes.
+//     including what every wired role can actually do (PERM-, TRUST-,
+//     QUOTA- checks, from one bulk IAM read), reports (text, JSON, SARIF)
+//     and fixes; the access map (Access, BuildAccessMap, Explain): who is
+//     cluster-admin and why, and who reaches which IAM role by creating pods.
 //   - plan: the Change type, plan rendering, and the executor.
 //   - envtest: a local AWS (moto behind fargatekit's emulating, fault-injecting
 //     proxy) and a real kube-apiserver, for tests of code that embeds

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/fargatekit/fargatekit/iamtrust"
 	"github.com/fargatekit/fargatekit/plan"
@@ -71,9 +72,43 @@ type Finding struct {
 	// none this time: the fix needs a part that could not be read, while
 	// the finding itself stands on what was read.
 	FixUnavailable string `json:"fixUnavailable,omitempty"`
+	// Fingerprint identifies the finding across runs (check, account,
+	// region, cluster, resource, expected and actual): the baseline,
+	// SARIF's partialFingerprints and Security Hub's Id use it.
+	Fingerprint string `json:"fingerprint,omitempty"`
+	// Status is StatusNew or StatusPersisting (against a baseline).
+	Status string `json:"status,omitempty"`
+	// FirstSeen is when the finding was first reported: the baseline's for
+	// a persisting finding, else this report's time.
+	FirstSeen *time.Time `json:"firstSeen,omitempty"`
 	// GrantsMore is true when the fix grants more than the spec or the
 	// documented requirement needs; Fix applies it only with AllowGrants.
 	GrantsMore bool `json:"grantsMore,omitempty"`
+	// Graded is set when Severity differs from the check's catalogue
+	// severity, and says why: "graded up from medium: Kubernetes 1.29 is
+	// no longer supported". The message then ends with the grading too.
+	// A check may set it; Evaluate fills it in otherwise, from the
+	// message, which states the condition that set the severity.
+	Graded string `json:"graded,omitempty"`
+}
+
+// grade fills in Graded (and notes it in Message) for a finding whose
+// severity is not its check's.
+func grade(c *Check, f *Finding) {
+	if f.Severity == c.Severity {
+		return
+	}
+	dir := "up"
+	if f.Severity < c.Severity {
+		dir = "down"
+	}
+	note := fmt.Sprintf("graded %s from the check's %s to %s", dir, c.Severity, f.Severity)
+	if f.Graded == "" {
+		f.Graded = note + ": " + f.Message
+	}
+	if !strings.Contains(f.Message, "graded") {
+		f.Message += " (" + note + ")"
+	}
 }
 
 // Destructive reports whether any change of the fix deletes or removes
@@ -206,6 +241,7 @@ func runChecks(s *Snapshot, checks []*Check) result {
 				f.Account = s.Account
 			}
 			explainFix(c, f.Fix)
+			grade(c, &f)
 			res.findings = append(res.findings, f)
 		}
 	}

@@ -348,6 +348,10 @@ func runPERM01(s *Snapshot) []Finding {
 		if !read {
 			continue
 		}
+		// An admin-equivalent role is reported once, by PERM-02.
+		if slices.Contains(iamtrust.Classes(p.Capabilities()), iamtrust.CapabilityAdmin) {
+			continue
+		}
 		excess := p.Beyond(pols, acts)
 		if len(excess) == 0 {
 			continue

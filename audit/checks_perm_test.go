@@ -52,18 +52,18 @@ func TestPermissionChecksFire(t *testing.T) {
 	}{
 		{name: "admin on the pod execution role", why: "AdministratorAccess attached to the pod execution role",
 			break_: func(t *testing.T, s *Snapshot) { attach(s, fxPodRA, fxAdminARN) },
-			want:   []string{"PERM-01", "PERM-02"}, sev: iamtrust.SeverityCritical,
+			want:   []string{"PERM-02"}, sev: iamtrust.SeverityCritical,
 			evidence: "* on * via arn:aws:iam::aws:policy/AdministratorAccess Statement[0]", fix: "detach arn:aws:iam::aws:policy/AdministratorAccess"},
 		{name: "inline star on the cluster role", why: "an inline {Action:*, Resource:*}",
 			break_: func(t *testing.T, s *Snapshot) { putInline(t, s, fxClusterRA, "everything", docAdmin) },
-			want:   []string{"PERM-01", "PERM-02"}, sev: iamtrust.SeverityCritical,
+			want:   []string{"PERM-02"}, sev: iamtrust.SeverityCritical,
 			evidence: "inline:everything Statement[0]", fix: "delete inline policy everything"},
 		{name: "admin on an IRSA role", why: "an IRSA role with admin has no documented purpose, still admin",
 			break_: func(t *testing.T, s *Snapshot) { attach(s, fxWebRA, fxAdminARN) },
 			want:   []string{"PERM-02"}, sev: iamtrust.SeverityCritical, evidence: "AdministratorAccess", fix: "detach arn:aws:iam::aws:policy/AdministratorAccess"},
 		{name: "admin on the vpc-cni role", why: "the add-on's role",
 			break_: func(t *testing.T, s *Snapshot) { attach(s, fxCNIRA, fxAdminARN) },
-			want:   []string{"PERM-01", "PERM-02"}, sev: iamtrust.SeverityCritical, evidence: "AdministratorAccess", fix: "detach arn:aws:iam::aws:policy/AdministratorAccess"},
+			want:   []string{"PERM-02"}, sev: iamtrust.SeverityCritical, evidence: "AdministratorAccess", fix: "detach arn:aws:iam::aws:policy/AdministratorAccess"},
 		{name: "privilege escalation", why: "iam:PassRole on * with lambda:CreateFunction",
 			break_: func(t *testing.T, s *Snapshot) {
 				putInline(t, s, fxWebRA, "deployer", `{"Version":"2012-10-17","Statement":[{"Sid":"Ship","Effect":"Allow","Action":["iam:PassRole","lambda:CreateFunction"],"Resource":"*"}]}`)

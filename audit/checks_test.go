@@ -52,11 +52,11 @@ func TestCatalogueQuietOnCorrectSetup(t *testing.T) {
 }
 
 func TestCatalogueIsWellFormed(t *testing.T) {
-	id := regexp.MustCompile(`^(POL|CLU|NET|IAM|PERM|TRUST|QUOTA|FG|IRSA|PI)-\d\d$`)
+	id := regexp.MustCompile(`^(POL|CLU|NET|IAM|PERM|TRUST|QUOTA|ACC|FG|IRSA|PI)-\d\d$`)
 	seen := map[string]bool{}
 	parts := map[string]bool{}
 	for _, p := range append(append([]string{}, kubeParts...), PartClusters, PartCluster, PartFargateProfiles, PartAddons, PartAccessEntries,
-		PartPodIdentity, PartClusterVersions, PartNetwork, PartKMS, PartRoles, PartRolePolicies, PartOIDCProviders, PartAccountSummary) {
+		PartPodIdentity, PartClusterVersions, PartNetwork, PartKMS, PartRoles, PartRolePolicies, PartOIDCProviders, PartAccountSummary, PartRBAC) {
 		parts[p] = true
 	}
 	for _, c := range Catalogue() {

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
@@ -212,6 +213,14 @@ func (ob *observer) readKube(ctx context.Context, c *Cluster) {
 			fail(PartCoreDNS, "kube-system/Deployment/coredns", err)
 		}
 	})
+	wg.Go(func() {
+		r, err := ob.readRBAC(ctx, cs)
+		if err != nil {
+			fail(PartRBAC, "ClusterRoles, ClusterRoleBindings, Roles, RoleBindings", err)
+			return
+		}
+		k.RBAC = r
+	})
 	wg.Wait()
 	c.Kube = k
 }
@@ -265,5 +274,104 @@ func awsAuthFromParsed(a *eksfargate.AWSAuth) *AWSAuth {
 	for _, m := range a.MapUsers {
 		out.MapUsers = append(out.MapUsers, AWSAuthMapping{ARN: m.UserARN, Username: m.Username, Groups: m.Groups})
 	}
+	out.MapAccounts = append(out.MapAccounts, a.MapAccounts...)
 	return out
+}
+
+// readRBAC lists the cluster's ClusterRoles, ClusterRoleBindings, Roles and
+// RoleBindings: one paged LIST per kind.
+func (ob *observer) readRBAC(ctx context.Context, cs kubernetes.Interface) (*RBAC, error) {
+	r := &RBAC{}
+	rules := func(in []rbacv1.PolicyRule) []RBACRule {
+		out := make([]RBACRule, 0, len(in))
+		for _, p := range in {
+			out = append(out, RBACRule{Verbs: p.Verbs, APIGroups: p.APIGroups, Resources: p.Resources, ResourceNames: p.ResourceNames, NonResourceURLs: p.NonResourceURLs})
+		}
+		return out
+	}
+	subjects := func(in []rbacv1.Subject) []RBACSubject {
+		out := make([]RBACSubject, 0, len(in))
+		for _, s := range in {
+			out = append(out, RBACSubject{Kind: s.Kind, Name: s.Name, Namespace: s.Namespace})
+		}
+		return out
+	}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	var errs []error
+	do := func(f func() error) {
+		wg.Go(func() {
+			if err := ob.kubeCall(ctx, f); err != nil {
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
+			}
+		})
+	}
+	do(func() error {
+		return listAll(ctx, func(opts metav1.ListOptions) (string, error) {
+			l, err := cs.RbacV1().ClusterRoles().List(ctx, opts)
+			if err != nil {
+				return "", err
+			}
+			for _, cr := range l.Items {
+				role := RBACRole{Name: cr.Name, Labels: cr.Labels, Rules: rules(cr.Rules)}
+				if ar := cr.AggregationRule; ar != nil {
+					role.Aggregation = []string{}
+					for _, sel := range ar.ClusterRoleSelectors {
+						ls, err := metav1.LabelSelectorAsSelector(&sel)
+						if err != nil {
+							return "", fmt.Errorf("ClusterRole %s: aggregation selector: %w", cr.Name, err)
+						}
+						role.Aggregation = append(role.Aggregation, ls.String())
+					}
+				}
+				r.ClusterRoles = append(r.ClusterRoles, role)
+			}
+			return l.Continue, nil
+		})
+	})
+	do(func() error {
+		return listAll(ctx, func(opts metav1.ListOptions) (string, error) {
+			l, err := cs.RbacV1().Roles("").List(ctx, opts)
+			if err != nil {
+				return "", err
+			}
+			for _, ro := range l.Items {
+				r.Roles = append(r.Roles, RBACRole{Namespace: ro.Namespace, Name: ro.Name, Labels: ro.Labels, Rules: rules(ro.Rules)})
+			}
+			return l.Continue, nil
+		})
+	})
+	do(func() error {
+		return listAll(ctx, func(opts metav1.ListOptions) (string, error) {
+			l, err := cs.RbacV1().ClusterRoleBindings().List(ctx, opts)
+			if err != nil {
+				return "", err
+			}
+			for _, b := range l.Items {
+				r.ClusterRoleBindings = append(r.ClusterRoleBindings, RBACBinding{Name: b.Name, RoleKind: b.RoleRef.Kind, RoleName: b.RoleRef.Name, Subjects: subjects(b.Subjects)})
+			}
+			return l.Continue, nil
+		})
+	})
+	do(func() error {
+		return listAll(ctx, func(opts metav1.ListOptions) (string, error) {
+			l, err := cs.RbacV1().RoleBindings("").List(ctx, opts)
+			if err != nil {
+				return "", err
+			}
+			for _, b := range l.Items {
+				r.RoleBindings = append(r.RoleBindings, RBACBinding{Namespace: b.Namespace, Name: b.Name, RoleKind: b.RoleRef.Kind, RoleName: b.RoleRef.Name, Subjects: subjects(b.Subjects)})
+			}
+			return l.Continue, nil
+		})
+	})
+	wg.Wait()
+	if len(errs) > 0 {
+		return nil, errs[0]
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	return r, nil
 }

@@ -63,6 +63,7 @@ type sarifTool struct {
 
 type sarifDriver struct {
 	Name           string      `json:"name"`
+	Version        string      `json:"version,omitempty"`
 	InformationURI string      `json:"informationUri"`
 	Rules          []sarifRule `json:"rules"`
 }
@@ -129,8 +130,21 @@ func logical(resource string) []sarifLoc {
 // resource), and whose invocation lists the incomplete checks as
 // notifications.
 func WriteSARIF(w io.Writer, r *Report) error {
+	return WriteSARIFWith(w, r, SARIFOptions{})
+}
+
+// SARIFOptions are the settings of WriteSARIFWith; the zero value is
+// WriteSARIF's.
+type SARIFOptions struct {
+	// ToolVersion fills tool.driver.version, such as "v1.4.0"; empty
+	// leaves it out.
+	ToolVersion string
+}
+
+// WriteSARIFWith is WriteSARIF with options.
+func WriteSARIFWith(w io.Writer, r *Report, o SARIFOptions) error {
 	run := sarifRun{
-		Tool:    sarifTool{Driver: sarifDriver{Name: "fargatekit", InformationURI: "https://github.com/fargatekit/fargatekit", Rules: []sarifRule{}}},
+		Tool:    sarifTool{Driver: sarifDriver{Name: "fargatekit", Version: o.ToolVersion, InformationURI: "https://github.com/fargatekit/fargatekit", Rules: []sarifRule{}}},
 		Results: []sarifResult{},
 	}
 	index := map[string]int{}
@@ -238,8 +252,11 @@ type TextOptions struct {
 }
 
 // AutoColor reports whether w is a terminal (a character device), where
-// WriteText should colour its output.
+// WriteText should colour its output, and NO_COLOR is not set.
 func AutoColor(w io.Writer) bool {
+	if os.Getenv("NO_COLOR") != "" {
+		return false // https://no-color.org
+	}
 	f, ok := w.(*os.File)
 	if !ok {
 		return false
@@ -313,8 +330,17 @@ func WriteText(w io.Writer, r *Report, o TextOptions) error {
 			fmt.Fprintf(&b, "  %-8s %s\n           %s\n", in.Check, in.Resource, in.Reason)
 		}
 	}
-	if len(r.Findings) == 0 && len(r.Incomplete) == 0 {
+	if len(r.NoClustersIn) > 0 {
+		fmt.Fprintf(&b, "\nNo clusters found in %s", strings.Join(r.NoClustersIn, ", "))
+		if len(r.Clusters) == 0 {
+			b.WriteString(": no cluster was audited, only the account's IAM")
+		}
+		b.WriteString(".\n")
+	}
+	if len(r.Findings) == 0 && len(r.Incomplete) == 0 && len(r.Clusters) > 0 {
 		b.WriteString("\nNo findings: the account meets every requirement checked.\n")
+	} else if len(r.Findings) == 0 && len(r.Incomplete) == 0 {
+		b.WriteString("\nNo findings.\n")
 	}
 	var counts []string
 	for sev := iamtrust.SeverityCritical; sev >= iamtrust.SeverityInfo; sev-- {

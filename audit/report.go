@@ -47,8 +47,35 @@ type Report struct {
 	// Warnings are notes on how the observation went, such as a denied
 	// bulk read replaced by per-role reads.
 	Warnings []string `json:"warnings,omitempty"`
+	// Resolved are the baseline's findings that are no longer found (same
+	// check, resource and evidence); empty without a baseline.
+	Resolved []Finding `json:"resolved"`
+	// PermissionChanges are the changes of the wired roles' trust,
+	// policies and boundaries since the baseline, judged bad or not: the
+	// permission-drift record. Empty without a baseline.
+	PermissionChanges []PermissionChange `json:"permissionChanges"`
+	// Inventory are the wired roles' permissions, so that this report can
+	// be the next run's baseline.
+	Inventory []RoleInventory `json:"inventory,omitempty"`
+	// Suppressed are the findings a suppression rule in force accepts;
+	// they are not in Findings.
+	Suppressed []SuppressedFinding `json:"suppressed,omitempty"`
+	// ExpiredSuppressions are rules past their expiry: their findings stay
+	// in Findings.
+	ExpiredSuppressions []Suppression `json:"expiredSuppressions,omitempty"`
+	// ExpiringSuppressions are rules in force that expire within
+	// ExpiringSoon.
+	ExpiringSuppressions []Suppression `json:"expiringSuppressions,omitempty"`
+	// UnusedSuppressions are rules in force that matched no finding.
+	UnusedSuppressions []Suppression `json:"unusedSuppressions,omitempty"`
+
+	baselined bool
 	// MissingClusters are clusters the target named that do not exist.
 	MissingClusters []ClusterRef `json:"missingClusters,omitempty"`
+	// NoClustersIn are the regions audited in which no cluster was found
+	// (none exists and the target named none there): nothing there was
+	// checked but the account's IAM.
+	NoClustersIn []string `json:"noClustersIn,omitempty"`
 
 	snapshot *Snapshot
 }
@@ -128,8 +155,18 @@ func Evaluate(s *Snapshot, checks []*Check) *Report {
 		MissingClusters: append([]ClusterRef(nil), s.MissingClusters...),
 		snapshot:        s,
 	}
+	found := map[string]bool{}
 	for _, c := range s.Clusters {
 		r.Clusters = append(r.Clusters, c.ARN)
+		found[c.Region] = true
+	}
+	for _, m := range s.MissingClusters {
+		found[m.Region] = true
+	}
+	for _, region := range s.Regions {
+		if !found[region] {
+			r.NoClustersIn = append(r.NoClustersIn, region)
+		}
 	}
 	for _, c := range checks {
 		if c.NeedsSpec && s.Spec == nil {
@@ -137,7 +174,9 @@ func Evaluate(s *Snapshot, checks []*Check) *Report {
 		}
 		r.Checks = append(r.Checks, CheckInfo{ID: c.ID, Title: c.Title, Severity: c.Severity, DocURL: c.DocURL, Rationale: c.Rationale, Remedy: c.Remedy})
 	}
+	r.Inventory = inventory(s)
 	r.normalize()
+	r.Finalize()
 	r.Summary.ChecksRun = res.run
 	r.Summary.ChecksIncomplete = len(res.partial)
 	return r
@@ -172,6 +211,12 @@ func (r *Report) normalize() {
 		r.Summary.BySeverity[f.Severity.String()]++
 	}
 	r.Summary.Findings = len(r.Findings)
+}
+
+// findingKey identifies a finding for Merge: the same check about the same
+// resource of the same account, region and cluster, with the same evidence.
+func findingKey(f Finding) string {
+	return strings.Join([]string{f.Check, f.Account, f.Region, f.Cluster, f.Resource, f.Expected, f.Actual, f.Message}, "\x00")
 }
 
 // Snapshot returns the snapshot the report was made from; nil for a
@@ -225,7 +270,10 @@ func DecodeReport(rd io.Reader) (*Report, error) {
 }
 
 // Merge joins reports of shards or accounts into one. Findings and
-// incomplete entries are concatenated and sorted; the summary is recounted
+// incomplete entries are concatenated and sorted, each kept once: a finding
+// that an earlier report holds already (the same report given twice,
+// overlapping shards) is dropped with a warning in Warnings; the summary is
+// recounted
 // (checks run and incomplete are the distinct checks); Account is kept when
 // every report has the same, else Accounts lists them.
 func Merge(reports ...*Report) (*Report, error) {
@@ -240,6 +288,8 @@ func Merge(reports ...*Report) (*Report, error) {
 	run := map[string]bool{}
 	partial := map[string]bool{}
 	seenInc := map[[2]string]bool{}
+	seenFinding := map[string]bool{}
+	seenWarning := map[string]bool{}
 	for i, r := range reports {
 		if r == nil {
 			return nil, fmt.Errorf("audit: merge: report %d is nil", i)
@@ -266,8 +316,25 @@ func Merge(reports ...*Report) (*Report, error) {
 			checks[c.ID] = c
 			run[c.ID] = true
 		}
-		out.Findings = append(out.Findings, r.Findings...)
-		out.Warnings = append(out.Warnings, r.Warnings...)
+		repeated := 0
+		for _, f := range r.Findings {
+			key := findingKey(f)
+			if seenFinding[key] {
+				repeated++
+				continue
+			}
+			seenFinding[key] = true
+			out.Findings = append(out.Findings, f)
+		}
+		if repeated > 0 {
+			out.Warnings = append(out.Warnings, fmt.Sprintf("merge: report %d repeats %d finding(s) of an earlier report (the same report given twice, or overlapping shards); each finding is kept once", i+1, repeated))
+		}
+		for _, w := range r.Warnings {
+			if !seenWarning[w] {
+				seenWarning[w] = true
+				out.Warnings = append(out.Warnings, w)
+			}
+		}
 		out.MissingClusters = append(out.MissingClusters, r.MissingClusters...)
 		for _, in := range r.Incomplete {
 			key := [2]string{in.Check, in.Resource}
@@ -277,6 +344,25 @@ func Merge(reports ...*Report) (*Report, error) {
 			}
 			partial[in.Check] = true
 		}
+	}
+	// A region is empty in the merged report when no report found a
+	// cluster there.
+	withClusters := map[string]bool{}
+	for c := range clusters {
+		if parts := strings.SplitN(c, ":", 5); len(parts) == 5 {
+			withClusters[parts[3]] = true
+		}
+	}
+	empty := map[string]bool{}
+	for _, r := range reports {
+		for _, region := range r.NoClustersIn {
+			if !withClusters[region] {
+				empty[region] = true
+			}
+		}
+	}
+	if len(empty) > 0 {
+		out.NoClustersIn = sortedKeys(empty)
 	}
 	accs := sortedKeys(accounts)
 	if len(accs) == 1 {

@@ -56,10 +56,13 @@ const (
 	PartAWSAuth = "kube.awsAuth"
 	// PartCoreDNS is a cluster's kube-system/coredns Deployment.
 	PartCoreDNS = "kube.coredns"
+	// PartRBAC are a cluster's ClusterRoles, ClusterRoleBindings, Roles and
+	// RoleBindings.
+	PartRBAC = "kube.rbac"
 )
 
 // kubeParts are the parts read from a cluster's Kubernetes API.
-var kubeParts = []string{PartServiceAccounts, PartPods, PartNamespaces, PartAWSAuth, PartCoreDNS}
+var kubeParts = []string{PartServiceAccounts, PartPods, PartNamespaces, PartAWSAuth, PartCoreDNS, PartRBAC}
 
 // Unavailable records a part of the snapshot that could not be read: access
 // denied, a cluster API that did not answer, a document that failed to
@@ -496,6 +499,77 @@ type KubeState struct {
 	AWSAuth *AWSAuth `json:"awsAuth,omitempty"`
 	// CoreDNS is the coredns Deployment; nil when it does not exist.
 	CoreDNS *Deployment `json:"coreDNS,omitempty"`
+	// RBAC are the cluster's RBAC objects; nil when they were not read.
+	RBAC *RBAC `json:"rbac,omitempty"`
+}
+
+// RBAC holds a cluster's RBAC objects, reduced to what the access map
+// evaluates.
+type RBAC struct {
+	// ClusterRoles, by name.
+	ClusterRoles []RBACRole `json:"clusterRoles"`
+	// Roles, by namespace and name.
+	Roles []RBACRole `json:"roles"`
+	// ClusterRoleBindings, by name.
+	ClusterRoleBindings []RBACBinding `json:"clusterRoleBindings"`
+	// RoleBindings, by namespace and name.
+	RoleBindings []RBACBinding `json:"roleBindings"`
+}
+
+// RBACRole is a Role or ClusterRole.
+type RBACRole struct {
+	// Namespace is empty for a ClusterRole.
+	Namespace string `json:"namespace,omitempty"`
+	// Name of the role.
+	Name string `json:"name"`
+	// Labels of the role, which aggregation rules select.
+	Labels map[string]string `json:"labels,omitempty"`
+	// Rules are the role's policy rules as stored; for an aggregated
+	// ClusterRole the stored rules are what kube-controller-manager filled
+	// in, and the access map computes them from Aggregation instead.
+	Rules []RBACRule `json:"rules,omitempty"`
+	// Aggregation are the label selectors of an aggregated ClusterRole
+	// (aggregationRule.clusterRoleSelectors), as "key=value,key2=value2"
+	// selector strings; nil for a role without aggregation.
+	Aggregation []string `json:"aggregation,omitempty"`
+}
+
+// RBACRule is one PolicyRule.
+type RBACRule struct {
+	// Verbs, such as get, list, create, "*".
+	Verbs []string `json:"verbs"`
+	// APIGroups, "" for the core group, "*" for all.
+	APIGroups []string `json:"apiGroups,omitempty"`
+	// Resources, with subresources as "pods/exec"; "*" for all.
+	Resources []string `json:"resources,omitempty"`
+	// ResourceNames narrow the rule to these objects.
+	ResourceNames []string `json:"resourceNames,omitempty"`
+	// NonResourceURLs of a ClusterRole rule.
+	NonResourceURLs []string `json:"nonResourceURLs,omitempty"`
+}
+
+// RBACBinding is a RoleBinding or ClusterRoleBinding.
+type RBACBinding struct {
+	// Namespace is empty for a ClusterRoleBinding.
+	Namespace string `json:"namespace,omitempty"`
+	// Name of the binding.
+	Name string `json:"name"`
+	// RoleKind is Role or ClusterRole.
+	RoleKind string `json:"roleKind"`
+	// RoleName is the bound role.
+	RoleName string `json:"roleName"`
+	// Subjects of the binding.
+	Subjects []RBACSubject `json:"subjects"`
+}
+
+// RBACSubject is a binding's subject.
+type RBACSubject struct {
+	// Kind is User, Group or ServiceAccount.
+	Kind string `json:"kind"`
+	// Name of the user, group or ServiceAccount.
+	Name string `json:"name"`
+	// Namespace of a ServiceAccount.
+	Namespace string `json:"namespace,omitempty"`
 }
 
 // ServiceAccount is a Kubernetes ServiceAccount, reduced to what the checks
@@ -537,6 +611,9 @@ type AWSAuth struct {
 	MapRoles []AWSAuthMapping `json:"mapRoles,omitempty"`
 	// MapUsers are the user mappings.
 	MapUsers []AWSAuthMapping `json:"mapUsers,omitempty"`
+	// MapAccounts are the accounts whose IAM principals are all mapped,
+	// each with its own ARN as username.
+	MapAccounts []string `json:"mapAccounts,omitempty"`
 }
 
 // AWSAuthMapping is an entry of mapRoles or mapUsers.

@@ -29,6 +29,7 @@ const (
 	KindRouteTable        = "ec2.route-table"
 	KindRole              = "iam.role"
 	KindRolePolicy        = "iam.role-policy-attachment"
+	KindRoleInlinePolicy  = "iam.role-inline-policy"
 	KindCluster           = "eks.cluster"
 	KindFargateProfile    = "eks.fargate-profile"
 	KindAddon             = "eks.addon"
@@ -60,6 +61,7 @@ const (
 	reqVPCDNS        = "a VPC for EKS needs DNS support and DNS hostnames (private endpoint, Fargate)"
 	reqClusterRole   = "the cluster role trusts eks.amazonaws.com (sts:AssumeRole, sts:TagSession) and has AmazonEKSClusterPolicy"
 	reqPodRole       = "the Fargate pod execution role trusts eks-fargate-pods.amazonaws.com only for this cluster's Fargate profiles (ArnLike aws:SourceArn, confused-deputy protection), has AmazonEKSFargatePodExecutionRolePolicy and path /"
+	reqOutOfBand     = "a role the spec owns carries exactly the permissions the spec declares; anything put on it out of band is permission drift nobody reviewed"
 	reqCluster       = "the EKS control plane as the spec describes it"
 	reqEncryption    = "Secrets are envelope-encrypted with a customer KMS key in the cluster's region; once on, it can't be turned off"
 	reqAuthMode      = "the authentication mode moves only forward: CONFIG_MAP → API_AND_CONFIG_MAP → API"
@@ -185,6 +187,10 @@ func (d *differ) resolveVersion() {
 		return
 	case want == "":
 		d.version = newestStandardVersion(d.snap.ClusterVersions)
+		if d.version == "" && !d.snap.VersionsRead {
+			d.problem("spec.cluster.version", "no version is given and the EKS version catalogue (eks:DescribeClusterVersions) could not be read to choose one", "set cluster.version, or grant eks:DescribeClusterVersions")
+			return
+		}
 		if d.version == "" {
 			d.problem("spec.cluster.version", "no version is given and DescribeClusterVersions lists none in standard support", "set cluster.version")
 		}

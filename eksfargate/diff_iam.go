@@ -73,6 +73,7 @@ func (d *differ) role(path string, spec RoleSpec, live *RoleSnapshot, trust *iam
 		arn = "arn:" + d.partition + ":iam::" + d.account + ":role" + rolePath + name
 	}
 	policies := append([]string{"arn:" + d.partition + ":iam::aws:policy/" + policy}, spec.ExtraManagedPolicyARNs...)
+	d.attachmentCapacity(path, live, spec, policies)
 	tags := d.ownerTags()
 	id := "iam.role/" + name
 	var ids []string
@@ -163,7 +164,68 @@ func (d *differ) role(path string, spec RoleSpec, live *RoleSnapshot, trust *iam
 		}
 		ids = append(ids, d.attach(name, p, req, false, false))
 	}
+	d.outOfBand(path, name, arn, spec, owned, policies, live)
 	return arn, ids
+}
+
+// attachmentCapacity refuses, before any write, a role that would carry more
+// managed policies than the account's AttachedPoliciesPerRoleQuota (IAM's
+// default of 10 unless a larger one was read): the spec's policies, plus
+// the out-of-band ones that stay attached.
+func (d *differ) attachmentCapacity(path string, live *RoleSnapshot, spec RoleSpec, policies []string) {
+	quota := defaultAttachedPoliciesQuota
+	if d.snap.AttachedPoliciesQuota > quota {
+		quota = d.snap.AttachedPoliciesQuota
+	}
+	n := len(policies)
+	if !spec.DetachUnmanagedPolicies {
+		for _, p := range live.AttachedPolicyARNs {
+			if !slices.Contains(policies, p) {
+				n++
+			}
+		}
+	}
+	if n > quota {
+		d.problem(path+".extraManagedPolicyARNs", fmt.Sprintf("the role would have %d managed policies attached, over the account's AttachedPoliciesPerRoleQuota of %d", n, quota),
+			"merge policies into fewer customer managed ones, detach the out-of-band ones (detachUnmanagedPolicies), or ask for a higher quota (Service Quotas: IAM, Managed policies per role)")
+	}
+}
+
+// outOfBand plans the removal of the permissions put on a spec's role out
+// of band: managed policies neither required nor listed, and every inline
+// policy (the spec's roles have none). They are pending drift either way;
+// apply runs the removal only with the role's detachUnmanagedPolicies, and
+// for a role fargatekit does not own also with AllowUnowned.
+func (d *differ) outOfBand(path, name, arn string, spec RoleSpec, owned bool, policies []string, live *RoleSnapshot) {
+	blocked := ""
+	switch {
+	case !spec.DetachUnmanagedPolicies:
+		blocked = "set " + path + ".detachUnmanagedPolicies to remove it"
+	case !owned && !d.allowUnowned:
+		blocked = "the role " + arn + " is not tagged " + OwnerTag + "=" + d.s.Name + "; allow changes to unowned resources (--allow-unowned) to remove it"
+	}
+	for _, p := range live.AttachedPolicyARNs {
+		if slices.Contains(policies, p) {
+			continue
+		}
+		d.add(step{Change: plan.Change{
+			ID:   "iam.role-policy/" + name + "/" + p[strings.LastIndexByte(p, '/')+1:],
+			Kind: KindRolePolicy, Resource: name + " ← " + p, Action: plan.Delete, Destructive: true, Blocked: blocked,
+			Summary: "detach " + p + ", attached out of band", Before: attachmentView{Role: name, PolicyARN: p},
+			Requirement: reqOutOfBand,
+		}, run: func(ctx context.Context, x *executor, rep plan.Reporter) error {
+			return x.detachRolePolicy(ctx, name, p)
+		}})
+	}
+	for _, pn := range live.InlinePolicyNames {
+		d.add(step{Change: plan.Change{
+			ID:   "iam.role-inline-policy/" + name + "/" + pn,
+			Kind: KindRoleInlinePolicy, Resource: name + "/" + pn, Action: plan.Delete, Destructive: true, Blocked: blocked,
+			Summary: "delete inline policy " + pn + ", put out of band", Before: pn, Requirement: reqOutOfBand,
+		}, run: func(ctx context.Context, x *executor, rep plan.Reporter) error {
+			return x.deleteRolePolicy(ctx, name, pn)
+		}})
+	}
 }
 
 // attach plans attaching a managed policy to a role.

@@ -2,6 +2,7 @@ package eksfargate
 
 import (
 	"errors"
+	"fmt"
 	"net/url"
 	"strings"
 	"testing"
@@ -206,4 +207,26 @@ func fkSubnet(id string) (s ec2types.Subnet) {
 		s.AvailabilityZone = aws.String("ap-northeast-1c")
 	}
 	return s
+}
+
+// TestDiffAttachmentCapacity: a spec role asking for more managed policies
+// than the quota is refused with the field, the count, the quota and the
+// ways out; a quota raised in the account (read by Observe) lets it through.
+func TestDiffAttachmentCapacity(t *testing.T) {
+	s := fkValidSpec()
+	for i := range 10 {
+		s.PodExecutionRole.ExtraManagedPolicyARNs = append(s.PodExecutionRole.ExtraManagedPolicyARNs, fmt.Sprintf("arn:aws:iam::123456789012:policy/p%d", i))
+	}
+	_, err := Diff(s, fkEmptySnapshot())
+	var ve *ValidationError
+	if !errors.As(err, &ve) || !strings.Contains(err.Error(), "spec.podExecutionRole.extraManagedPolicyARNs") ||
+		!strings.Contains(err.Error(), "11 managed policies attached, over the account's AttachedPoliciesPerRoleQuota of 10") ||
+		!strings.Contains(err.Error(), "higher quota") {
+		t.Fatalf("err = %v, want the capacity refusal", err)
+	}
+	snap := fkEmptySnapshot()
+	snap.AttachedPoliciesQuota = 20
+	if _, err := Diff(s, snap); err != nil {
+		t.Errorf("with a quota of 20: %v", err)
+	}
 }

@@ -81,7 +81,8 @@
 // issuer, the API endpoint) are known only after apply, so the plan holds
 // one deferred change per area, DeferredIRSAID ("deferred/irsa") and
 // DeferredClusterSideID ("deferred/cluster-side"), with the summary
-// "planned after the cluster exists"; their Run plans that area then and
+// "planned after the cluster exists" and plan.Change.Deferred set (plans
+// count them as deferred, not as updates); their Run plans that area then and
 // applies it with plan.Apply, reporting each event of the sub-plan. An
 // addon whose service-account role is an IRSA role of the spec waits for
 // the IRSA changes. The Kubernetes client comes from Options.Kube, else from

@@ -32,6 +32,10 @@ type Snapshot struct {
 	// AccountID and Partition of the cluster (from the spec, or STS).
 	AccountID string
 	Partition string
+	// AttachedPoliciesQuota is the account's AttachedPoliciesPerRoleQuota,
+	// read (iam:GetAccountSummary) only when a spec role asks for more
+	// managed policies than IAM's default of 10; 0 means not read.
+	AttachedPoliciesQuota int
 	// ClusterVersions is DescribeClusterVersions (all statuses), read when
 	// the version has to be chosen or checked: VersionsRead says whether it
 	// was.
@@ -60,6 +64,12 @@ type Snapshot struct {
 	// KMSKey is the secrets encryption key, read unless the cluster already
 	// uses it.
 	KMSKey *KMSKeySnapshot
+	// Fallbacks say what could not be read (an optional API that the
+	// endpoint does not serve or the caller may not call) and the
+	// documented fallback taken instead, such as "the support status of
+	// Kubernetes 1.33 was not checked". Observe also logs each at warning
+	// level.
+	Fallbacks []string
 }
 
 // NetworkSnapshot is the live network.
@@ -93,6 +103,8 @@ type RoleSnapshot struct {
 	TrustError string
 	// AttachedPolicyARNs are the managed policies attached to the role.
 	AttachedPolicyARNs []string
+	// InlinePolicyNames are the names of the role's inline policies.
+	InlinePolicyNames []string
 }
 
 // KMSKeySnapshot is the secrets encryption key as KMS describes it to the
@@ -111,7 +123,12 @@ type KMSKeySnapshot struct {
 // lists paginated, independent reads in parallel (Options.Concurrency at a
 // time). It changes nothing. Reads that are refused (access denied) or fail
 // for another reason than "not found" make it fail: nothing is passed over
-// silently.
+// silently. The exceptions have documented fallbacks, recorded in
+// Snapshot.Fallbacks and logged as warnings: the version catalogue
+// (DescribeClusterVersions: the spec's version is used, its support status
+// unchecked) and the add-ons' default versions (DescribeAddonVersions:
+// EKS's default at creation). A read the endpoint does not serve or the
+// caller may not make, without a fallback, fails with *UnavailableError.
 func Observe(ctx context.Context, spec *Spec, opts ...func(*Options)) (*Snapshot, error) {
 	o := newOptions(opts)
 	if err := o.Clients.check(); err != nil {
@@ -216,6 +233,10 @@ func observe(ctx context.Context, o Options, s *Spec) (*Snapshot, error) {
 		}
 		g.do(func(ctx context.Context) error { return ob.role(ctx, r) })
 		g.do(func(ctx context.Context) error { return ob.attachedPolicies(ctx, r) })
+		g.do(func(ctx context.Context) error { return ob.inlinePolicies(ctx, r) })
+	}
+	if 1+len(s.ClusterRole.ExtraManagedPolicyARNs) > defaultAttachedPoliciesQuota || 1+len(s.PodExecutionRole.ExtraManagedPolicyARNs) > defaultAttachedPoliciesQuota {
+		g.do(ob.attachedPoliciesQuota)
 	}
 	if s.Network.VPC != nil {
 		ob.ownedNetwork(g)
@@ -373,6 +394,44 @@ func (ob *observer) attachedPolicies(ctx context.Context, r *RoleSnapshot) error
 	sort.Strings(arns)
 	ob.mu.Lock()
 	r.AttachedPolicyARNs = arns
+	ob.mu.Unlock()
+	return nil
+}
+
+// defaultAttachedPoliciesQuota is IAM's default AttachedPoliciesPerRoleQuota;
+// accounts can only raise it.
+const defaultAttachedPoliciesQuota = 10
+
+// attachedPoliciesQuota reads the account's AttachedPoliciesPerRoleQuota.
+func (ob *observer) attachedPoliciesQuota(ctx context.Context) error {
+	out, err := ob.c.IAM.GetAccountSummary(ctx, &iam.GetAccountSummaryInput{})
+	if err != nil {
+		return readErr("iam GetAccountSummary (a role asks for more than the default 10 managed policies)", err)
+	}
+	ob.mu.Lock()
+	ob.snap.AttachedPoliciesQuota = int(out.SummaryMap["AttachedPoliciesPerRoleQuota"])
+	ob.mu.Unlock()
+	return nil
+}
+
+// inlinePolicies lists the names of a role's inline policies: a spec's
+// roles carry none, so every one is permission drift put on out of band.
+func (ob *observer) inlinePolicies(ctx context.Context, r *RoleSnapshot) error {
+	var names []string
+	p := iam.NewListRolePoliciesPaginator(ob.c.IAM, &iam.ListRolePoliciesInput{RoleName: aws.String(r.Name)})
+	for p.HasMorePages() {
+		out, err := p.NextPage(ctx)
+		if awsNotFound(err) {
+			return nil
+		}
+		if err != nil {
+			return readErr("iam ListRolePolicies "+r.Name, err)
+		}
+		names = append(names, out.PolicyNames...)
+	}
+	sort.Strings(names)
+	ob.mu.Lock()
+	r.InlinePolicyNames = names
 	ob.mu.Unlock()
 	return nil
 }
@@ -674,6 +733,9 @@ func (ob *observer) addon(ctx context.Context, name string) error {
 	if awsNotFound(err) {
 		return nil
 	}
+	if u := unavailable("eks:DescribeAddon", "addon "+name, "grant the permission, use an endpoint that serves the EKS add-ons API, or remove the addon from the spec's addons", err); u != nil {
+		return u
+	}
 	if err != nil {
 		return readErr("eks DescribeAddon "+name, err)
 	}
@@ -688,6 +750,15 @@ func (ob *observer) clusterVersions(ctx context.Context) error {
 	p := eks.NewDescribeClusterVersionsPaginator(ob.c.EKS, &eks.DescribeClusterVersionsInput{IncludeAll: aws.Bool(true)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
+		if u := unavailable("eks:DescribeClusterVersions", "", "", err); u != nil {
+			// The documented fallback: the spec's version, unchecked.
+			what := "the spec names no version"
+			if v := ob.s.Cluster.Version; v != "" {
+				what = "the support status of Kubernetes " + v + " was not checked"
+			}
+			ob.fallback(fmt.Sprintf("the EKS version catalogue is unavailable (%s %s): %s", u.API, u.Kind, what), u)
+			return nil
+		}
 		if err != nil {
 			return readErr("eks DescribeClusterVersions", err)
 		}
@@ -698,6 +769,16 @@ func (ob *observer) clusterVersions(ctx context.Context) error {
 	ob.snap.VersionsRead = true
 	ob.mu.Unlock()
 	return nil
+}
+
+// fallback records (and logs) a read that fell back on a documented
+// default.
+func (ob *observer) fallback(msg string, u *UnavailableError) {
+	ob.log.Warn(msg, zap.String("api", u.API), zap.Stringer("kind", u.Kind))
+	ob.mu.Lock()
+	ob.snap.Fallbacks = append(ob.snap.Fallbacks, msg)
+	sort.Strings(ob.snap.Fallbacks)
+	ob.mu.Unlock()
 }
 
 func (ob *observer) kmsKey(ctx context.Context) error {
@@ -725,6 +806,12 @@ func (ob *observer) addonDefault(ctx context.Context, name, k8s string) error {
 	def := ""
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
+		if u := unavailable("eks:DescribeAddonVersions", "addon "+name, "", err); u != nil {
+			// The documented fallback: CreateAddon without a version
+			// installs EKS's default for the cluster's version.
+			ob.fallback(fmt.Sprintf("the default version of addon %s could not be read (%s %s): EKS picks its default when the addon is created", name, u.API, u.Kind), u)
+			return nil
+		}
 		if err != nil {
 			return readErr("eks DescribeAddonVersions "+name, err)
 		}

@@ -147,7 +147,7 @@ func (d *differ) planClusterSide(ctx context.Context, x *executor, p *plan.Plan)
 		// Known after apply: plan and apply each area once the cluster is there.
 		if s.wantsIRSA() {
 			p.Changes = append(p.Changes, plan.Change{
-				ID: DeferredIRSAID, Kind: KindDeferred, Resource: s.Name + " (IRSA: OIDC provider, service-account roles)", Action: plan.Update,
+				ID: DeferredIRSAID, Kind: KindDeferred, Resource: s.Name + " (IRSA: OIDC provider, service-account roles)", Action: plan.Update, Deferred: true,
 				Summary:     fmt.Sprintf("planned after the cluster exists: its IAM OIDC provider and %d service-account role(s)", len(s.IRSA.ServiceAccounts)),
 				Requirement: "IRSA needs the cluster's OIDC issuer, known once the cluster exists", DependsOn: clusterDeps,
 				Run: func(ctx context.Context, r plan.Reporter) error { return x.applyDeferred(ctx, r, true) },
@@ -155,7 +155,7 @@ func (d *differ) planClusterSide(ctx context.Context, x *executor, p *plan.Plan)
 			d.addIRSADeps(p, []string{DeferredIRSAID})
 		}
 		p.Changes = append(p.Changes, plan.Change{
-			ID: DeferredClusterSideID, Kind: KindDeferred, Resource: s.Name + " (cluster side: CoreDNS, aws-auth / access entries)", Action: plan.Update,
+			ID: DeferredClusterSideID, Kind: KindDeferred, Resource: s.Name + " (cluster side: CoreDNS, aws-auth / access entries)", Action: plan.Update, Deferred: true,
 			Summary:     "planned after the cluster exists: CoreDNS on Fargate, aws-auth and access entries",
 			Requirement: "the cluster-side changes need the cluster's API endpoint, known once the cluster exists", DependsOn: append(sideDeps, DeferredIRSAID),
 			Run: func(ctx context.Context, r plan.Reporter) error { return x.applyDeferred(ctx, r, false) },

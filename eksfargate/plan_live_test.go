@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -560,8 +561,11 @@ func TestThrottling(t *testing.T) {
 }
 
 // fkNoOpBudget is the most AWS calls a no-op plan of the walkthrough's AWS
-// side may make (1 cluster, 1 profile, 2 roles, 4 subnets, 3 addons).
-const fkNoOpBudget = 17
+// side may make (1 cluster, 1 profile, 2 roles, 4 subnets, 3 addons): 17
+// until plan also listed each role's inline policies (ListRolePolicies, one
+// per role), so that permissions put on the roles out of band are pending
+// drift.
+const fkNoOpBudget = 19
 
 // TestNoOpPlanBudget counts the AWS calls of a plan that changes nothing.
 func TestNoOpPlanBudget(t *testing.T) {
@@ -888,5 +892,67 @@ func TestLiveChecks(t *testing.T) {
 		if c.ID == "eks.cluster/eks-test" && c.After.(clusterView).Version != "1.35" {
 			t.Errorf("default version %s, want 1.35", c.After.(clusterView).Version)
 		}
+	}
+}
+
+// TestOutOfBandRolePermissions: AdministratorAccess attached to the pod
+// execution role and an inline policy put on the cluster role behind
+// fargatekit's back are pending drift that apply leaves alone without the
+// opt-in, and removes with detachUnmanagedPolicies.
+func TestOutOfBandRolePermissions(t *testing.T) {
+	a := fkAWS(t)
+	s := fkWalkthrough(t, a)
+	opts := fkOptions(a)
+	fkApply(t, s, opts...)
+	ctx := context.Background()
+	im := iam.NewFromConfig(a.Config(fkRegion))
+	admin := "arn:aws:iam::aws:policy/AdministratorAccess"
+	if _, err := im.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: aws.String("AmazonEKSFargatePodExecutionRole"), PolicyArn: aws.String(admin)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := im.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String("eksClusterRole"), PolicyName: aws.String("everything"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`)}); err != nil {
+		t.Fatal(err)
+	}
+	wantIDs := []string{"iam.role-inline-policy/eksClusterRole/everything", "iam.role-policy/AmazonEKSFargatePodExecutionRole/AdministratorAccess"}
+	pendingIDs := func(p *plan.Plan) (ids []string, blocked int) {
+		for _, c := range p.Pending() {
+			ids = append(ids, c.ID)
+			if c.Blocked != "" {
+				blocked++
+			}
+			if c.Action != plan.Delete || !c.Destructive {
+				t.Errorf("%s: %s destructive=%v, want a destructive delete", c.ID, c.Action, c.Destructive)
+			}
+		}
+		slices.Sort(ids)
+		return ids, blocked
+	}
+	p := fkPlan(t, s, opts...)
+	ids, blocked := pendingIDs(p)
+	if diff := cmp.Diff(wantIDs, ids); diff != "" || blocked != 2 {
+		t.Fatalf("plan without the opt-in: %d blocked, pending (-want +got):\n%s\n%s", blocked, diff, p.Text())
+	}
+	if !strings.Contains(p.Text(), "set spec.podExecutionRole.detachUnmanagedPolicies to remove it") {
+		t.Errorf("the plan does not say how to remove it:\n%s", p.Text())
+	}
+	if err := Apply(ctx, p, opts...); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := im.ListAttachedRolePolicies(ctx, &iam.ListAttachedRolePoliciesInput{RoleName: aws.String("AmazonEKSFargatePodExecutionRole")}); err != nil || len(out.AttachedPolicies) != 2 {
+		t.Fatalf("apply without the opt-in detached something: %+v %v", out, err)
+	}
+	s.PodExecutionRole.DetachUnmanagedPolicies = true
+	s.ClusterRole.DetachUnmanagedPolicies = true
+	p = fkPlan(t, s, opts...)
+	if ids, blocked := pendingIDs(p); !slices.Equal(wantIDs, ids) || blocked != 0 {
+		t.Fatalf("plan with the opt-in: %v, %d blocked:\n%s", ids, blocked, p.Text())
+	}
+	if err := Apply(ctx, p, opts...); err != nil {
+		t.Fatal(err)
+	}
+	fkAssertConverged(t, s, opts...)
+	if out, err := im.ListRolePolicies(ctx, &iam.ListRolePoliciesInput{RoleName: aws.String("eksClusterRole")}); err != nil || len(out.PolicyNames) != 0 {
+		t.Errorf("inline policies left: %+v %v", out, err)
 	}
 }

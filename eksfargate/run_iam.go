@@ -65,6 +65,22 @@ func (x *executor) attachRolePolicy(ctx context.Context, role, policyARN string)
 	return nil
 }
 
+// detachRolePolicy detaches a managed policy; one already detached is fine.
+func (x *executor) detachRolePolicy(ctx context.Context, role, policyARN string) error {
+	if _, err := x.c.IAM.DetachRolePolicy(ctx, &iam.DetachRolePolicyInput{RoleName: aws.String(role), PolicyArn: aws.String(policyARN)}); err != nil && !awsNotFound(err) {
+		return fmt.Errorf("role %s: detach %s: %w", role, policyARN, err)
+	}
+	return nil
+}
+
+// deleteRolePolicy deletes an inline policy; one already gone is fine.
+func (x *executor) deleteRolePolicy(ctx context.Context, role, name string) error {
+	if _, err := x.c.IAM.DeleteRolePolicy(ctx, &iam.DeleteRolePolicyInput{RoleName: aws.String(role), PolicyName: aws.String(name)}); err != nil && !awsNotFound(err) {
+		return fmt.Errorf("role %s: delete inline policy %s: %w", role, name, err)
+	}
+	return nil
+}
+
 // deleteRole detaches the role's managed policies, deletes its inline
 // policies, then deletes it. A role already gone is fine.
 func (x *executor) deleteRole(ctx context.Context, name string) error {
@@ -78,8 +94,8 @@ func (x *executor) deleteRole(ctx context.Context, name string) error {
 			return fmt.Errorf("role %s: list attached policies: %w", name, err)
 		}
 		for _, a := range out.AttachedPolicies {
-			if _, err := x.c.IAM.DetachRolePolicy(ctx, &iam.DetachRolePolicyInput{RoleName: aws.String(name), PolicyArn: a.PolicyArn}); err != nil && !awsNotFound(err) {
-				return fmt.Errorf("role %s: detach %s: %w", name, aws.ToString(a.PolicyArn), err)
+			if err := x.detachRolePolicy(ctx, name, aws.ToString(a.PolicyArn)); err != nil {
+				return err
 			}
 		}
 	}
@@ -93,8 +109,8 @@ func (x *executor) deleteRole(ctx context.Context, name string) error {
 			return fmt.Errorf("role %s: list inline policies: %w", name, err)
 		}
 		for _, pn := range out.PolicyNames {
-			if _, err := x.c.IAM.DeleteRolePolicy(ctx, &iam.DeleteRolePolicyInput{RoleName: aws.String(name), PolicyName: aws.String(pn)}); err != nil && !awsNotFound(err) {
-				return fmt.Errorf("role %s: delete inline policy %s: %w", name, pn, err)
+			if err := x.deleteRolePolicy(ctx, name, pn); err != nil {
+				return err
 			}
 		}
 	}

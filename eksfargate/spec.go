@@ -113,6 +113,12 @@ type RoleSpec struct {
 	PermissionsBoundary string `json:"permissionsBoundary,omitempty"`
 	// ExtraManagedPolicyARNs are attached besides the required policy.
 	ExtraManagedPolicyARNs []string `json:"extraManagedPolicyARNs,omitempty"`
+	// DetachUnmanagedPolicies lets apply detach the managed policies
+	// attached to the role out of band (neither required nor listed in
+	// ExtraManagedPolicyARNs) and delete its inline policies. Without it
+	// they are pending drift: plan shows their removal as blocked, so
+	// --detailed-exitcode exits 1, and apply leaves them.
+	DetachUnmanagedPolicies bool `json:"detachUnmanagedPolicies,omitempty"`
 }
 
 // Control-plane log types.

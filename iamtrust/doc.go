@@ -12,10 +12,11 @@
 //     unknown and duplicate keys, invalid effects and trailing commas are
 //     errors of type *SyntaxError, with line, column and element path.
 //     ParseLive first decodes the URL-encoded form IAM's API returns.
-//   - Equal, Canonical and Diff compare documents the way IAM does, so a
+//   - Equal, Canonical and Diff compare documents the way IAM decides, so a
 //     document IAM has rewritten (key order, account IDs as root ARNs,
-//     one-element lists as strings) compares equal to the one sent, while real
-//     drift (a deleted role left as AROA…, a changed condition) does not.
+//     one-element lists as strings), or whose statements were split, merged
+//     or made redundant, compares equal to the one sent, while real drift (a
+//     deleted role left as AROA…, a changed condition) does not.
 //   - ClusterRoleTrust, FargatePodExecutionTrust, IRSATrust and
 //     PodIdentityTrust build validated trust policies for the aws, aws-cn and
 //     aws-us-gov partitions.

@@ -106,6 +106,9 @@ func diff(c Clients, d *desired, s *Snapshot) (*Result, error) {
 	if s == nil {
 		return nil, errors.New("irsa: diff: nil snapshot")
 	}
+	if err := checkCapacity(d, s); err != nil {
+		return nil, err
+	}
 	f := &differ{
 		d: d, s: s, x: &executor{c: c, o: d.o, cluster: d.cluster},
 		pending:   map[string]bool{},

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -702,5 +703,46 @@ func TestDiffWildcardSubjects(t *testing.T) {
 	}
 	if !strings.Contains(string(b), `"StringLike":{"oidc.eks.ap-northeast-1.amazonaws.com/id/`+issuerID+`:sub":"system:serviceaccount:ci-*:runner"}`) {
 		t.Errorf("trust lacks the StringLike subject: %s", b)
+	}
+}
+
+// sharedRole is a role trusted by n ServiceAccounts of "apps".
+func sharedRole(n int) irsa.ServiceAccountRole {
+	r := irsa.ServiceAccountRole{Namespace: "apps", Name: "sa-0", RoleName: "shared"}
+	for i := 1; i < n; i++ {
+		r.AlsoServiceAccounts = append(r.AlsoServiceAccounts, irsa.ServiceAccountRef{Namespace: "apps", Name: fmt.Sprintf("sa-%d", i)})
+	}
+	return r
+}
+
+// TestDiffTrustCapacity: a role shared by enough ServiceAccounts to pass
+// the trust policy size quota is refused before any change, naming the
+// size, the quota and the ways out; a raised quota lets it through.
+func TestDiffTrustCapacity(t *testing.T) {
+	c := testCluster()
+	role := sharedRole(70)
+	s := synced(t, c, role)
+	_, err := irsa.Diff(irsa.Clients{}, c, []irsa.ServiceAccountRole{role}, s)
+	var ce *irsa.CapacityError
+	if !errors.As(err, &ce) || ce.What != "trust policy" || ce.Quota != irsa.DefaultAssumeRolePolicySizeQuota || ce.Size <= ce.Quota || ce.QuotaRead {
+		t.Fatalf("err = %v, want a *CapacityError for the trust policy over the default quota", err)
+	}
+	for _, want := range []string{"split the role", "higher quota", "every ServiceAccount of the namespace", "roles[0]"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
+		}
+	}
+	s.Quotas = &irsa.Quotas{AssumeRolePolicySize: 8192, AttachedPoliciesPerRole: 10}
+	if _, err := irsa.Diff(irsa.Clients{}, c, []irsa.ServiceAccountRole{role}, s); err != nil {
+		t.Errorf("with a raised quota: %v", err)
+	}
+	// Attachments: 11 managed policies pass the default of 10.
+	many := irsa.ServiceAccountRole{Namespace: "apps", Name: "api"}
+	for i := range 11 {
+		many.ManagedPolicyARNs = append(many.ManagedPolicyARNs, fmt.Sprintf("arn:aws:iam::123456789012:policy/p%d", i))
+	}
+	_, err = irsa.Diff(irsa.Clients{}, c, []irsa.ServiceAccountRole{many}, synced(t, c, many))
+	if !errors.As(err, &ce) || ce.What != "attached managed policies" || ce.Size != 11 || ce.Quota != 10 {
+		t.Errorf("err = %v, want a *CapacityError for 11 attachments", err)
 	}
 }

@@ -3,6 +3,7 @@ package irsa_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"slices"
 	"strings"
@@ -674,5 +675,34 @@ func TestLiveVPCCNIIPv6Recreate(t *testing.T) {
 	p = e.converge(nil, opts)
 	if d := cmp.Diff([]string{"iam.policy/eks-test-AmazonEKS_CNI_IPv6_Policy update"}, actions(p.Pending())); d != "" {
 		t.Errorf("(-want +got):\n%s", d)
+	}
+}
+
+// TestLiveTrustCapacity: a role shared by 70 ServiceAccounts needs a trust
+// policy over moto's (and IAM's default) AssumeRolePolicySizeQuota of 2,048:
+// Plan reads the live quota and refuses before any write.
+func TestLiveTrustCapacity(t *testing.T) {
+	e := setupLive(t, "live-cap")
+	role := irsa.ServiceAccountRole{Namespace: "live-cap", Name: "sa-0", RoleName: "live-shared"}
+	for i := 1; i < 70; i++ {
+		role.AlsoServiceAccounts = append(role.AlsoServiceAccounts, irsa.ServiceAccountRef{Namespace: "live-cap", Name: fmt.Sprintf("sa-%d", i)})
+	}
+	liveAWS.Proxy.ResetCounts()
+	_, err := irsa.Plan(e.ctx, e.clients, e.cluster, []irsa.ServiceAccountRole{role})
+	var ce *irsa.CapacityError
+	if !errors.As(err, &ce) || !ce.QuotaRead || ce.Quota != 2048 || ce.Size <= 2048 {
+		t.Fatalf("err = %v, want a *CapacityError over the live quota of 2048", err)
+	}
+	if n := liveAWS.Proxy.Count("iam", "GetAccountSummary"); n != 1 {
+		t.Errorf("%d GetAccountSummary calls, want 1", n)
+	}
+	for svc, ops := range liveAWS.Proxy.Counts() {
+		for op := range ops {
+			for _, w := range []string{"Create", "Put", "Attach", "Update", "Tag", "Delete"} {
+				if strings.HasPrefix(op, w) {
+					t.Errorf("a write before the refusal: %s:%s", svc, op)
+				}
+			}
+		}
 	}
 }

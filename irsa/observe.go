@@ -54,6 +54,9 @@ type Snapshot struct {
 	// AWSNode reports whether the kube-system/aws-node DaemonSet exists
 	// (read with Options.VPCCNI).
 	AWSNode bool
+	// Quotas are the account's IAM quotas, read only when a role needs
+	// more than IAM's defaults; nil means the defaults apply.
+	Quotas *Quotas
 }
 
 // Provider is an IAM OIDC provider as IAM reports it.
@@ -192,6 +195,7 @@ func observe(ctx context.Context, c Clients, d *desired) (*Snapshot, error) {
 	for _, p := range d.policies {
 		tasks = append(tasks, func(ctx context.Context) error { return observePolicy(ctx, c.IAM, p, s, &mu) })
 	}
+	tasks = append(tasks, func(ctx context.Context) error { return observeQuotas(ctx, c.IAM, d, s) })
 	if d.o.ComputeThumbprint {
 		tasks = append(tasks, func(ctx context.Context) error {
 			tp, err := Thumbprint(ctx, d.cluster.IssuerURL, func(t *ThumbprintOptions) { *t = d.o.Thumbprint })

@@ -59,6 +59,7 @@ func Deferred(c Clients, clusterName string, roles []ServiceAccountRole, opts ..
 		Kind:        "irsa",
 		Resource:    clusterName,
 		Action:      plan.Create,
+		Deferred:    true,
 		Summary:     fmt.Sprintf("once the cluster exists: its IAM OIDC provider, %d service-account role(s) and their ServiceAccounts", len(roles)),
 		Requirement: reqProvider,
 		Run: func(ctx context.Context, report plan.Reporter) error {

@@ -22,8 +22,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-
-	"github.com/google/go-cmp/cmp"
 )
 
 // Action is what a change does to its resource.
@@ -98,6 +96,11 @@ type Change struct {
 	// not empty, and --detailed-exitcode exits 1), but Apply does not run
 	// it.
 	Blocked string `json:"blocked,omitempty"`
+	// Deferred is true for a change that plans and applies more changes
+	// once what it needs exists (the cluster-side steps of a cluster that
+	// is not created yet). Plans count it as deferred, not under its
+	// action.
+	Deferred bool `json:"deferred,omitempty"`
 	// Run performs the change. It reports the state of long waits through
 	// report. A nil Run makes the change informational.
 	Run func(ctx context.Context, report Reporter) error `json:"-"`
@@ -149,49 +152,128 @@ func (p *Plan) Merge(others ...*Plan) {
 }
 
 // JSONSchemaVersion is the version of the plan's JSON document; it changes
-// only when a field is removed or changes meaning.
+// only when a field is removed or changes meaning (fields are added within
+// a version).
 const JSONSchemaVersion = "fargatekit.io/plan/v1"
+
+// Summary counts the pending changes of a plan. A deferred change counts
+// as Deferred and a blocked one as Blocked, not under its action: neither
+// is performed as shown.
+type Summary struct {
+	// Create, Update, Replace and Delete count the changes that Apply
+	// performs, by action.
+	Create  int `json:"create"`
+	Update  int `json:"update"`
+	Replace int `json:"replace"`
+	Delete  int `json:"delete"`
+	// Deferred counts the changes planned once what they need exists.
+	Deferred int `json:"deferred"`
+	// Blocked counts the pending changes awaiting an opt-in.
+	Blocked int `json:"blocked"`
+}
+
+// Summarize counts the pending changes.
+func (p *Plan) Summarize() Summary {
+	var s Summary
+	for _, c := range p.Pending() {
+		switch {
+		case c.Deferred:
+			s.Deferred++
+		case c.Blocked != "":
+			s.Blocked++
+		case c.Action == Create:
+			s.Create++
+		case c.Action == Update:
+			s.Update++
+		case c.Action == Replace:
+			s.Replace++
+		case c.Action == Delete:
+			s.Delete++
+		}
+	}
+	return s
+}
+
+// Attributes returns the attributes an update or a replacement changes
+// (DiffValues of Before and After); nil for other actions, whose Before or
+// After is the whole resource.
+func (c Change) Attributes() []AttributeDiff {
+	if c.Action != Update && c.Action != Replace {
+		return nil
+	}
+	if c.Before == nil && c.After == nil {
+		return nil
+	}
+	return DiffValues(c.Before, c.After)
+}
 
 // MarshalJSON renders the plan as a versioned document:
 //
-//	{"schema":"fargatekit.io/plan/v1","summary":{"create":1,…},"changes":[…]}
+//	{"schema":"fargatekit.io/plan/v1",
+//	 "summary":{"create":1,"update":0,"replace":0,"delete":0,"deferred":2,"blocked":0},
+//	 "changes":[{"id":…,"before":{…},"after":{…},"attributes":[{"path":"logging","op":"~","before":["api"],"after":[]}]}]}
 //
-// NoOp changes are left out.
+// before and after are the resource's JSON values; attributes (updates and
+// replacements) lists what changes, by path. NoOp changes are left out.
 func (p *Plan) MarshalJSON() ([]byte, error) {
-	type summary struct {
-		Create  int `json:"create"`
-		Update  int `json:"update"`
-		Replace int `json:"replace"`
-		Delete  int `json:"delete"`
+	type jsonChange struct {
+		Change
+		Attributes []AttributeDiff `json:"attributes,omitempty"`
 	}
-	cs := p.Pending()
-	if cs == nil {
-		cs = []Change{}
+	cs := []jsonChange{}
+	for _, c := range p.Pending() {
+		cs = append(cs, jsonChange{c, c.Attributes()})
 	}
-	n := p.Counts()
 	return json.Marshal(struct {
-		Schema  string   `json:"schema"`
-		Summary summary  `json:"summary"`
-		Changes []Change `json:"changes"`
-	}{JSONSchemaVersion, summary{n[Create], n[Update], n[Replace], n[Delete]}, cs})
+		Schema  string       `json:"schema"`
+		Summary Summary      `json:"summary"`
+		Changes []jsonChange `json:"changes"`
+	}{JSONSchemaVersion, p.Summarize(), cs})
 }
 
-// Text renders the plan for people, terraform-style:
+// valueWidth is the width at which Text folds one value.
+const valueWidth = 100
+
+// Text renders the plan for people, terraform-style: a line per resource,
+// then a line per changed attribute of updates and replacements (IAM
+// documents as their semantic differences), and the requirement the
+// change serves, once per requirement:
 //
-//   - create   iam.role eksClusterRole
-//     ~ update   eks.cluster eks-test: logging: enable api, audit
-//     -/+ replace eks.fargate-profile init-fargate (selectors are immutable)
+//   - create  iam.role eksClusterRole: trust eks.amazonaws.com
+//     why: the cluster role trusts eks.amazonaws.com
+//     ~   update  eks.cluster eks-test: logging
+//     ~ logging: [api, audit] → []
+//     why: control-plane logging is complete
 //
-// each followed by the requirement and a diff of before and after.
+// Values are compact and folded; nothing is Go syntax.
 func (p *Plan) Text() string {
+	return p.text(false)
+}
+
+// DestroyText is Text for a teardown plan: an empty one says
+// "Nothing to destroy".
+func (p *Plan) DestroyText() string {
+	return p.text(true)
+}
+
+func (p *Plan) text(destroy bool) string {
 	var b bytes.Buffer
 	pending := p.Pending()
 	if len(pending) == 0 {
-		b.WriteString("No changes. Live state matches the spec and the documented requirements.\n")
+		if destroy {
+			b.WriteString("Nothing to destroy: no resource of the spec is left.\n")
+		} else {
+			b.WriteString("No changes. Live state matches the spec and the documented requirements.\n")
+		}
 		return b.String()
 	}
+	why := map[string]bool{}
 	for _, c := range pending {
-		fmt.Fprintf(&b, "%-3s %-7s %s %s", c.Action.symbol(), c.Action, c.Kind, c.Resource)
+		symbol, action := c.Action.symbol(), string(c.Action)
+		if c.Deferred {
+			symbol, action = "…", "defer"
+		}
+		fmt.Fprintf(&b, "%-3s %-7s %s %s", symbol, action, c.Kind, c.Resource)
 		if c.Summary != "" {
 			fmt.Fprintf(&b, ": %s", c.Summary)
 		}
@@ -202,22 +284,25 @@ func (p *Plan) Text() string {
 			b.WriteString("  [blocked: " + c.Blocked + "]")
 		}
 		b.WriteByte('\n')
-		if c.Requirement != "" {
-			fmt.Fprintf(&b, "      why: %s\n", c.Requirement)
-		}
-		if c.Action == Update || c.Action == Replace {
-			// go-cmp randomly uses non-breaking spaces to keep its output
-			// from being parsed; normalise them so that the text is stable.
-			if d := strings.ReplaceAll(cmp.Diff(c.Before, c.After), "\u00a0", " "); d != "" {
-				for _, line := range strings.Split(strings.TrimRight(d, "\n"), "\n") {
-					fmt.Fprintf(&b, "      %s\n", line)
-				}
+		for _, a := range c.Attributes() {
+			for _, l := range a.Lines(valueWidth) {
+				fmt.Fprintf(&b, "      %s\n", l)
 			}
 		}
+		if c.Requirement != "" && !why[c.Requirement] {
+			why[c.Requirement] = true
+			fmt.Fprintf(&b, "      why: %s\n", c.Requirement)
+		}
 	}
-	n := p.Counts()
-	fmt.Fprintf(&b, "\nPlan: %d to create, %d to update, %d to replace, %d to delete.\n",
-		n[Create], n[Update], n[Replace], n[Delete])
+	n := p.Summarize()
+	fmt.Fprintf(&b, "\nPlan: %d to create, %d to update, %d to replace, %d to delete", n.Create, n.Update, n.Replace, n.Delete)
+	if n.Deferred > 0 {
+		fmt.Fprintf(&b, ", %d deferred (planned once what they need exists)", n.Deferred)
+	}
+	if n.Blocked > 0 {
+		fmt.Fprintf(&b, ", %d blocked", n.Blocked)
+	}
+	b.WriteString(".\n")
 	return b.String()
 }
 

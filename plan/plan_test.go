@@ -202,6 +202,25 @@ func samplePlan() *plan.Plan {
 			Summary: "selectors are immutable", Before: map[string]any{"namespaces": []string{"default"}}, After: map[string]any{"namespaces": []string{"default", "kube-system"}}},
 		{ID: "eks.addon/eks-test/coredns", Kind: "eks.addon", Resource: "eks-test/coredns", Action: plan.NoOp},
 		{ID: "iam.policy-attachment/x", Kind: "iam.policy-attachment", Resource: "x", Action: plan.Delete, Destructive: true},
+		// An IAM document renders as semantic statement paths; a tag key
+		// that is not an identifier is quoted.
+		{ID: "iam.role/pod", Kind: "iam.role", Resource: "pod", Action: plan.Update, Summary: "trust policy: add aws:SourceArn condition",
+			Requirement: "the cluster role is trusted by eks.amazonaws.com",
+			Before: map[string]any{"name": "pod", "tags": map[string]string{"fargatekit.io/cluster": "a"}, "trustPolicy": map[string]any{
+				"Version": "2012-10-17", "Statement": []any{map[string]any{"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": map[string]any{"Service": "eks-fargate-pods.amazonaws.com"}}}}},
+			After: map[string]any{"name": "pod", "tags": map[string]string{"fargatekit.io/cluster": "b"}, "trustPolicy": map[string]any{
+				"Version": "2012-10-17", "Statement": []any{map[string]any{"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": map[string]any{"Service": "eks-fargate-pods.amazonaws.com"},
+					"Condition": map[string]any{"ArnLike": map[string]any{"aws:SourceArn": "arn:aws:eks:us-west-2:111122223333:fargateprofile/c/*"}}}}}}},
+		// Lists of objects with a name pair by it; long values fold.
+		{ID: "k8s.configmap/aws-auth", Kind: "k8s.configmap", Resource: "kube-system/ConfigMap/aws-auth", Action: plan.Update,
+			Before: map[string]any{"mapRoles": []any{map[string]any{"rolearn": "arn:aws:iam::111122223333:role/a", "groups": []string{"system:masters"}}},
+				"config": strings.Repeat("x", 300)},
+			After: map[string]any{"mapRoles": []any{map[string]any{"rolearn": "arn:aws:iam::111122223333:role/a", "groups": []string{"viewers"}},
+				map[string]any{"rolearn": "arn:aws:iam::111122223333:role/b", "groups": []string{"ops"}}}, "config": strings.Repeat("y", 300)}},
+		{ID: "deferred/x", Kind: "fargatekit.deferred", Resource: "eks-test (cluster side)", Action: plan.Update, Deferred: true,
+			Summary: "planned after the cluster exists"},
+		{ID: "detach", Kind: "iam.role-policy-attachment", Resource: "pod ← AdministratorAccess", Action: plan.Delete, Destructive: true,
+			Blocked: "set detachUnmanagedPolicies to detach it"},
 	}}
 }
 
@@ -211,9 +230,10 @@ func TestRenderGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, got := range map[string][]byte{
-		"plan.txt":  []byte(samplePlan().Text()),
-		"plan.json": append(js, '\n'),
-		"empty.txt": []byte((&plan.Plan{Changes: []plan.Change{{ID: "a", Action: plan.NoOp}}}).Text()),
+		"plan.txt":          []byte(samplePlan().Text()),
+		"plan.json":         append(js, '\n'),
+		"empty.txt":         []byte((&plan.Plan{Changes: []plan.Change{{ID: "a", Action: plan.NoOp}}}).Text()),
+		"empty-destroy.txt": []byte((&plan.Plan{}).DestroyText()),
 	} {
 		path := filepath.Join("testdata", name)
 		if *update {
@@ -274,5 +294,94 @@ func TestBlockedIsPendingButNotApplied(t *testing.T) {
 	}
 	if len(ran) != 1 || ran[0] != "tag" {
 		t.Errorf("ran %v, want only tag", ran)
+	}
+}
+
+func TestDiffValues(t *testing.T) {
+	trust := func(cond map[string]any) map[string]any {
+		st := map[string]any{"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": map[string]any{"Service": "eks.amazonaws.com"}}
+		if cond != nil {
+			st["Condition"] = cond
+		}
+		return map[string]any{"Version": "2012-10-17", "Statement": []any{st}}
+	}
+	tests := []struct {
+		name, reason  string
+		before, after any
+		want          []string
+	}{
+		{"equal", "equal values have no attribute lines", map[string]any{"a": 1}, map[string]any{"a": 1}, nil},
+		{"scalar list", "a list of scalars is one attribute, shown whole",
+			map[string]any{"logging": map[string]any{"types": []string{"api", "audit"}}}, map[string]any{"logging": map[string]any{"types": []string{}}},
+			[]string{"~ logging.types: [api, audit] → []"}},
+		{"added and removed keys", "keys only on one side are + and -",
+			map[string]any{"old": "x"}, map[string]any{"new": true},
+			[]string{"+ new: true", "- old: x"}},
+		{"quoted", "strings that read as another type, or hold spaces, are quoted",
+			map[string]any{"v": "1.33"}, map[string]any{"v": "two words"},
+			[]string{`~ v: "1.33" → "two words"`}},
+		{"struct", "structs compare by their JSON names, never Go syntax",
+			struct {
+				Name string `json:"name"`
+			}{"a"}, struct {
+				Name string `json:"name"`
+			}{"b"},
+			[]string{"~ name: a → b"}},
+		{"policy", "IAM documents compare semantically: a one-element list equals its string",
+			map[string]any{"trust": trust(nil)}, map[string]any{"trust": map[string]any{"Version": "2012-10-17", "Statement": []any{map[string]any{
+				"Effect": "Allow", "Action": []string{"sts:AssumeRole"}, "Principal": map[string]any{"Service": []string{"eks.amazonaws.com"}}}}}},
+			nil},
+		{"policy condition", "an added condition is a + statement path",
+			map[string]any{"trust": trust(nil)}, map[string]any{"trust": trust(map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": "111122223333"}})},
+			[]string{`+ trust.Statement[0].Condition.StringEquals["aws:SourceAccount"]: "111122223333"`}},
+		{"keyed list", "objects with a shared name pair by it, not by index",
+			[]any{map[string]any{"name": "a", "v": 1}, map[string]any{"name": "b", "v": 2}},
+			[]any{map[string]any{"name": "b", "v": 3}},
+			[]string{"- [name=a]: {name: a, v: 1}", "~ [name=b].v: 2 → 3"}},
+		{"from nothing", "a resource that did not exist lists every attribute as added",
+			nil, map[string]any{"a": "x", "b": []int{1}},
+			[]string{"+ a: x", "+ b: [1]"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []string
+			for _, d := range plan.DiffValues(tt.before, tt.after) {
+				got = append(got, d.Line(100))
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("%s (-want +got):\n%s", tt.reason, diff)
+			}
+		})
+	}
+}
+
+// TestTextWhyOnce: a requirement shared by several changes is printed once.
+func TestTextWhyOnce(t *testing.T) {
+	p := &plan.Plan{}
+	for _, n := range []string{"a", "b", "c"} {
+		p.Changes = append(p.Changes, plan.Change{ID: n, Kind: "ec2.subnet", Resource: n, Action: plan.Create, Requirement: "subnets are private"})
+	}
+	if got := strings.Count(p.Text(), "why: subnets are private"); got != 1 {
+		t.Errorf("requirement printed %d times, want once:\n%s", got, p.Text())
+	}
+}
+
+// TestDeferredCounts: deferred steps are counted as deferred, never as
+// updates, in text and JSON.
+func TestDeferredCounts(t *testing.T) {
+	p := &plan.Plan{Changes: []plan.Change{
+		{ID: "a", Kind: "k", Action: plan.Create},
+		{ID: "d1", Kind: "fargatekit.deferred", Action: plan.Update, Deferred: true},
+		{ID: "d2", Kind: "fargatekit.deferred", Action: plan.Update, Deferred: true},
+	}}
+	if txt := p.Text(); !strings.Contains(txt, "1 to create, 0 to update, 0 to replace, 0 to delete, 2 deferred") {
+		t.Errorf("text:\n%s", txt)
+	}
+	var doc struct {
+		Summary plan.Summary `json:"summary"`
+	}
+	b, _ := json.Marshal(p)
+	if err := json.Unmarshal(b, &doc); err != nil || doc.Summary != (plan.Summary{Create: 1, Deferred: 2}) {
+		t.Errorf("summary %+v (%v)", doc.Summary, err)
 	}
 }

@@ -17,9 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
-	"go.uber.org/zap/zapcore"
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/fargatekit/fargatekit/audit"
 	"github.com/fargatekit/fargatekit/eksfargate"
@@ -38,6 +36,7 @@ type auditFlags struct {
 	allClusters  bool
 	regions      []string
 	kubeconfig   string
+	kubeContext  string
 	profile      string
 	roleARNs     []string
 	accountsFile string
@@ -60,6 +59,7 @@ func (f *auditFlags) register(cmd *cobra.Command) {
 	fs.BoolVar(&f.allClusters, "all-clusters", false, "audit every cluster of the regions")
 	fs.StringArrayVar(&f.regions, "region", nil, "region to audit (repeatable; default: from the environment or profile)")
 	fs.StringVar(&f.kubeconfig, "kubeconfig", "", "kubeconfig for the clusters' Kubernetes APIs (a context named after the cluster name or ARN, or whose server is the cluster's endpoint); default: an EKS token from the AWS credentials")
+	fs.StringVar(&f.kubeContext, "context", "", "kubeconfig context for every cluster audited (default: the one named after the cluster name or ARN, or whose server is the cluster's endpoint)")
 	fs.StringVar(&f.profile, "profile", "", "AWS shared-config profile")
 	fs.StringArrayVar(&f.roleARNs, "role-arn", nil, "IAM role to assume; repeat it to audit several accounts")
 	fs.StringVar(&f.accountsFile, "accounts-file", "", "file with one role ARN per line (# comments) to assume, one account each")
@@ -75,26 +75,6 @@ func (f *auditFlags) register(cmd *cobra.Command) {
 // badInput is exit code 2.
 func badInput(format string, args ...any) error {
 	return &exitError{code: 2, err: fmt.Errorf(format, args...)}
-}
-
-// newLogger logs to w: JSON lines when w is not a terminal, console
-// otherwise.
-func newLogger(w io.Writer, quiet bool) *zap.Logger {
-	level := zapcore.InfoLevel
-	if quiet {
-		level = zapcore.WarnLevel
-	}
-	var enc zapcore.Encoder
-	if audit.AutoColor(w) {
-		cfg := zap.NewDevelopmentEncoderConfig()
-		cfg.EncodeLevel = zapcore.CapitalColorLevelEncoder
-		enc = zapcore.NewConsoleEncoder(cfg)
-	} else {
-		cfg := zap.NewProductionEncoderConfig()
-		cfg.EncodeTime = zapcore.ISO8601TimeEncoder
-		enc = zapcore.NewJSONEncoder(cfg)
-	}
-	return zap.New(zapcore.NewCore(enc, zapcore.AddSync(w), level))
 }
 
 // target builds the audit target from the flags. defaultRegion is the
@@ -232,38 +212,11 @@ func (f *auditFlags) shardOf() (index, count int, err error) {
 	return index, count, nil
 }
 
-// kubeFromFile returns an Options.Kube that picks the cluster's context of a
-// kubeconfig file.
-func kubeFromFile(path string) func(context.Context, *audit.Cluster) (*rest.Config, error) {
+// kubeFromFile returns an Options.Kube that picks the cluster's context of
+// a kubeconfig (see kubeconfigREST).
+func kubeFromFile(path, contextName string) func(context.Context, *audit.Cluster) (*rest.Config, error) {
 	return func(_ context.Context, c *audit.Cluster) (*rest.Config, error) {
-		raw, err := clientcmd.LoadFromFile(path)
-		if err != nil {
-			return nil, fmt.Errorf("kubeconfig %s: %w", path, err)
-		}
-		pick := ""
-		for name, ctx := range raw.Contexts {
-			if name == c.Name || name == c.ARN {
-				pick = name
-				break
-			}
-			if cl := raw.Clusters[ctx.Cluster]; cl != nil && c.Endpoint != "" && strings.TrimSuffix(cl.Server, "/") == strings.TrimSuffix(c.Endpoint, "/") {
-				pick = name
-			}
-		}
-		if pick == "" {
-			if len(raw.Contexts) == 1 || raw.CurrentContext != "" {
-				pick = raw.CurrentContext
-				if pick == "" {
-					for name := range raw.Contexts {
-						pick = name
-					}
-				}
-			}
-		}
-		if pick == "" {
-			return nil, fmt.Errorf("kubeconfig %s has no context for cluster %s", path, c.Name)
-		}
-		return clientcmd.NewNonInteractiveClientConfig(*raw, pick, &clientcmd.ConfigOverrides{}, nil).ClientConfig()
+		return kubeconfigREST(path, contextName, c.Name, c.ARN, c.Endpoint)
 	}
 }
 
@@ -273,8 +226,8 @@ func (f *auditFlags) options(log *zap.Logger) func(*audit.Options) {
 		o.Logger = log
 		o.Checks = f.checks
 		o.SkipChecks = f.skipChecks
-		if f.kubeconfig != "" {
-			o.Kube = kubeFromFile(f.kubeconfig)
+		if f.kubeconfig != "" || f.kubeContext != "" {
+			o.Kube = kubeFromFile(f.kubeconfig, f.kubeContext)
 		}
 	}
 }
@@ -407,7 +360,7 @@ func writeReport(w io.Writer, r *audit.Report, format string) error {
 		_, err = w.Write(b)
 		return err
 	case "sarif":
-		return audit.WriteSARIF(w, r)
+		return audit.WriteSARIFWith(w, r, audit.SARIFOptions{ToolVersion: currentVersion().Version})
 	}
 	return badInput("output %q: want text, json or sarif", format)
 }
@@ -442,8 +395,10 @@ indexed Kubernetes Job, --shard INDEX/COUNT (or $JOB_COMPLETION_INDEX with
 reports with ` + "`fargatekit report merge`" + `.
 
 Exit codes: 0 no finding at or above --fail-on and nothing incomplete;
-1 findings at or above --fail-on, or checks that could not run (unless
---allow-incomplete); 2 bad input, or an audit that could not run at all.`,
+1 findings at or above --fail-on, checks that could not run (unless
+--allow-incomplete), or no cluster found in the regions audited (the
+report says "no clusters found in REGION"; its noClustersIn lists them);
+2 bad input, or an audit that could not run at all.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			min, failing, err := parseFailOn(failOn)
@@ -455,7 +410,7 @@ Exit codes: 0 no finding at or above --fail-on and nothing incomplete;
 			default:
 				return badInput("-o %q: want text, json or sarif", output)
 			}
-			log := newLogger(cmd.ErrOrStderr(), f.quiet)
+			log := commandLogger(cmd, f.quiet)
 			defer func() { _ = log.Sync() }()
 			r, err := f.runAudits(cmd.Context(), log)
 			if err != nil {
@@ -475,6 +430,9 @@ Exit codes: 0 no finding at or above --fail-on and nothing incomplete;
 			if err := writeReport(cmd.OutOrStdout(), r, output); err != nil {
 				return err
 			}
+			if len(r.Clusters) == 0 && len(r.NoClustersIn) > 0 {
+				return &exitError{code: 1, err: fmt.Errorf("no clusters found in %s: nothing but the account's IAM was audited (check --region and the account)", strings.Join(r.NoClustersIn, ", "))}
+			}
 			return auditExit(r, min, failing, allowIncomplete)
 		},
 	}
@@ -490,11 +448,11 @@ Exit codes: 0 no finding at or above --fail-on and nothing incomplete;
 func auditExit(r *audit.Report, min iamtrust.Severity, failing, allowIncomplete bool) error {
 	if failing {
 		if n := len(r.AtOrAbove(min)); n > 0 {
-			return &exitError{code: 1, err: fmt.Errorf("%d finding(s) at or above %s", n, min)}
+			return &exitError{code: 1, err: fmt.Errorf("%d of the report's %d finding(s) at or above %s", n, r.Summary.Findings, min)}
 		}
 	}
 	if len(r.Incomplete) > 0 && !allowIncomplete {
-		return &exitError{code: 1, err: fmt.Errorf("%d check(s) could not examine everything (see incomplete); pass --allow-incomplete to accept", len(r.Incomplete))}
+		return &exitError{code: 1, err: fmt.Errorf("%d check(s) incomplete, as the report's summary counts them (%d resource(s) not examined; see incomplete); pass --allow-incomplete to accept", max(1, r.Summary.ChecksIncomplete), len(r.Incomplete))}
 	}
 	return nil
 }

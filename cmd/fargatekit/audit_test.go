@@ -367,7 +367,7 @@ fargateProfiles:
 		files = append(files, write("shard"+string(rune('0'+i))+".json", res.out))
 	}
 	merged := filepath.Join(dir, "merged.json")
-	if res := cli("report", "merge", files[0], files[1], "-o", merged); res.code != 0 {
+	if res := cli("report", "merge", files[0], files[1], "--out", merged); res.code != 0 {
 		t.Fatalf("report merge: exit %d: %s", res.code, res.stderr)
 	}
 	b, err := os.ReadFile(merged)
@@ -378,8 +378,31 @@ fargateProfiles:
 	if len(m.Findings) != len(both.Findings) || !cmp.Equal(m.Accounts, both.Accounts) {
 		t.Errorf("merged shards: %d findings in %v, want %d in %v", len(m.Findings), m.Accounts, len(both.Findings), both.Accounts)
 	}
-	if res := cli("report", "render", merged, "--format", "sarif", "--fail-on", "none", "--allow-incomplete"); res.code != 0 || !strings.Contains(res.out, `"version": "2.1.0"`) {
+	res = cli("report", "render", merged, "-o", "sarif", "--fail-on", "none", "--allow-incomplete")
+	if res.code != 0 || !strings.Contains(res.out, `"version": "2.1.0"`) {
 		t.Errorf("report render: exit %d", res.code)
+	}
+	var sarif struct {
+		Runs []struct {
+			Tool struct {
+				Driver struct {
+					Version string `json:"version"`
+				} `json:"driver"`
+			} `json:"tool"`
+		} `json:"runs"`
+	}
+	if err := json.Unmarshal([]byte(res.out), &sarif); err != nil || len(sarif.Runs) != 1 || sarif.Runs[0].Tool.Driver.Version != currentVersion().Version {
+		t.Errorf("SARIF tool.driver.version: %+v (%v), want %q", sarif, err, currentVersion().Version)
+	}
+	// The same report twice: each finding once, and a warning.
+	shard0, err := os.ReadFile(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	res = cli("report", "merge", files[0], files[0])
+	if twice := decodeReport(t, res.out); res.code != 0 || len(twice.Findings) != len(decodeReport(t, string(shard0)).Findings) ||
+		twice.Summary.Findings != len(twice.Findings) || !strings.Contains(res.stderr, "warning: merge: report 2 repeats") {
+		t.Errorf("merge of a report with itself: exit %d, %d findings (shard has %d), stderr %q", res.code, len(twice.Findings), len(decodeReport(t, string(shard0)).Findings), res.stderr)
 	}
 	var doc map[string]any
 	if err := json.Unmarshal(b, &doc); err != nil || doc["schema"] != audit.ReportSchema {

@@ -9,9 +9,11 @@ import (
 	"os"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
 	"github.com/spf13/cobra"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 
 	"github.com/fargatekit/fargatekit/eksfargate"
 	"github.com/fargatekit/fargatekit/plan"
@@ -32,6 +34,8 @@ type clusterFlags struct {
 	concurrency  int
 	detailed     bool
 	noEnv        bool
+	kubeconfig   string
+	kubeContext  string
 }
 
 const clusterExitCodes = `
@@ -50,6 +54,8 @@ func (f *clusterFlags) register(cmd *cobra.Command, confirm bool, timeout time.D
 	fs.BoolVar(&f.allowUnowned, "allow-unowned", false, "allow deleting, replacing or rewriting resources not tagged "+eksfargate.OwnerTag+"=<cluster>")
 	fs.BoolVar(&f.awsOnly, "aws-only", false, "plan the AWS side only (no CoreDNS, aws-auth, access entries or IRSA)")
 	fs.IntVar(&f.concurrency, "concurrency", 8, "changes applied and resources read at once")
+	fs.StringVar(&f.kubeconfig, "kubeconfig", "", "kubeconfig for the cluster's Kubernetes API (default: an EKS token from the AWS credentials, to the cluster's endpoint)")
+	fs.StringVar(&f.kubeContext, "context", "", "kubeconfig context (default: the one named after the cluster name or ARN, or whose server is the cluster's endpoint; else the current one)")
 	if confirm {
 		fs.BoolVar(&f.yes, "yes", false, "apply the plan (without it the plan is only shown)")
 	}
@@ -151,6 +157,7 @@ func clusterReadSpec(cmd *cobra.Command, f *clusterFlags) (*eksfargate.Spec, err
 
 // clusterOptions are the eksfargate options for the flags.
 func clusterOptions(cmd *cobra.Command, f *clusterFlags, spec *eksfargate.Spec) ([]func(*eksfargate.Options), error) {
+	log := commandLogger(cmd, false)
 	switch f.output {
 	case "text", "json":
 	default:
@@ -172,10 +179,17 @@ func clusterOptions(cmd *cobra.Command, f *clusterFlags, spec *eksfargate.Spec) 
 			o.SkipClusterSide = f.awsOnly
 			o.Concurrency = f.concurrency
 			o.Progress = clusterProgress(errw)
-			// The cluster's API through an EKS token, as Plan does by
-			// default, with the per-request timeout.
+			o.Logger = log
+			// The cluster's API through the kubeconfig, or an EKS token as
+			// Plan does by default, with the per-request timeout.
 			o.Kube = func(ctx context.Context, cl *ekstypes.Cluster) (kubernetes.Interface, error) {
-				rc, err := eksfargate.RESTConfigForCluster(ctx, cfg, spec.Name, func(ro *eksfargate.RESTConfigOptions) { ro.Cluster = cl })
+				var rc *rest.Config
+				var err error
+				if f.kubeconfig != "" || f.kubeContext != "" {
+					rc, err = kubeconfigREST(f.kubeconfig, f.kubeContext, aws.ToString(cl.Name), aws.ToString(cl.Arn), aws.ToString(cl.Endpoint))
+				} else {
+					rc, err = eksfargate.RESTConfigForCluster(ctx, cfg, spec.Name, func(ro *eksfargate.RESTConfigOptions) { ro.Cluster = cl })
+				}
 				if err != nil {
 					return nil, err
 				}
@@ -241,6 +255,8 @@ func clusterPlan(cmd *cobra.Command, f *clusterFlags, destroy bool) (*plan.Plan,
 			return nil, nil, clusterBad(err)
 		}
 		fmt.Fprintln(out, string(b))
+	} else if destroy {
+		fmt.Fprint(out, p.DestroyText())
 	} else {
 		fmt.Fprint(out, p.Text())
 	}

@@ -144,7 +144,7 @@ func TestClusterCommandsLive(t *testing.T) {
 		t.Fatalf("destroy --yes: exit %d\n%s", code, stderr)
 	}
 	code, out, _ = clusterRunCLI(t, "", "destroy", "-f", file, "--aws-only")
-	if code != 0 || !strings.HasPrefix(out, "No changes.") {
-		t.Fatalf("destroy after destroy: exit %d\n%s", code, out)
+	if code != 0 || !strings.HasPrefix(out, "Nothing to destroy") {
+		t.Fatalf("destroy after destroy: exit %d, want 0 and \"Nothing to destroy\"\n%s", code, out)
 	}
 }

@@ -16,6 +16,7 @@ import (
 func newFixCmd() *cobra.Command {
 	var f auditFlags
 	var yes, allowGrants, allowDestructive bool
+	var output string
 	var resources []string
 	cmd := &cobra.Command{
 		Use:   "fix (-f SPEC | --cluster NAME... | --all-clusters) [--yes] [flags]",
@@ -33,10 +34,13 @@ with changes to make, or findings left after the fix; 2 bad input, or a fix
 that failed.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkOutput(output, "text", "json"); err != nil {
+				return err
+			}
 			if len(f.roleARNs) > 1 || f.accountsFile != "" {
 				return badInput("fix works on one account: give at most one --role-arn and no --accounts-file")
 			}
-			log := newLogger(cmd.ErrOrStderr(), f.quiet)
+			log := commandLogger(cmd, f.quiet)
 			defer func() { _ = log.Sync() }()
 			out := cmd.OutOrStdout()
 			opts := func(o *audit.Options) {
@@ -58,18 +62,31 @@ that failed.`,
 			}
 			sel := audit.Selection{Checks: f.checks, Resources: resources}
 			p, skipped := audit.FixPlan(r, sel, opts)
-			fmt.Fprint(out, p.Text())
-			writeSkipped(out, skipped)
+			doc := fixJSON{Schema: "fargatekit.io/fix/v1", Plan: p, Skipped: []fixSkipped{}, StillOpen: []fixOpen{}}
+			for _, sk := range skipped {
+				doc.Skipped = append(doc.Skipped, fixSkipped{sk.Check, sk.Resource, sk.Reason})
+			}
+			if output == "json" {
+				// Written once, at the end, with what happened.
+				defer func() { _ = writeJSON(out, doc) }()
+			} else {
+				fmt.Fprint(out, p.Text())
+				writeSkipped(out, skipped)
+			}
 			if p.Empty() {
 				return nil
 			}
 			if !yes {
-				fmt.Fprintln(out, "\nDry run: nothing was changed. Run again with --yes to apply.")
+				doc.DryRun = true
+				if output != "json" {
+					fmt.Fprintln(out, "\nDry run: nothing was changed. Run again with --yes to apply.")
+				}
 				return &exitError{code: 1}
 			}
 			if err := audit.Fix(cmd.Context(), r, sel, opts); err != nil {
 				return &exitError{code: 2, err: fmt.Errorf("fix: %w", err)}
 			}
+			doc.Applied = true
 			fixed := map[string]bool{}
 			for _, c := range p.Changes {
 				for _, fd := range r.Findings {
@@ -89,13 +106,18 @@ that failed.`,
 			for _, fd := range again.Findings {
 				if fixed[fd.Check] && len(fd.Fix) > 0 && !skippedHas(skipped, fd) {
 					left++
-					fmt.Fprintf(out, "still open: %s %s: %s\n", fd.Check, fd.Resource, fd.Message)
+					doc.StillOpen = append(doc.StillOpen, fixOpen{fd.Check, fd.Resource, fd.Message})
+					if output != "json" {
+						fmt.Fprintf(out, "still open: %s %s: %s\n", fd.Check, fd.Resource, fd.Message)
+					}
 				}
 			}
 			if left > 0 {
 				return &exitError{code: 1, err: fmt.Errorf("%d fixed finding(s) still open after the fix", left)}
 			}
-			fmt.Fprintf(out, "\nFixed: %d change(s) applied; a new audit finds none of the fixed kinds.\n", len(p.Pending()))
+			if output != "json" {
+				fmt.Fprintf(out, "\nFixed: %d change(s) applied; a new audit finds none of the fixed kinds.\n", len(p.Pending()))
+			}
 			return nil
 		},
 	}
@@ -105,6 +127,7 @@ that failed.`,
 	cmd.Flags().BoolVar(&allowGrants, "allow-grants", false, "allow fixes that grant more than the spec or the documented requirement")
 	cmd.Flags().BoolVar(&allowDestructive, "allow-destructive", false, "allow fixes that delete or remove access")
 	cmd.Flags().StringArrayVar(&resources, "resource", nil, "fix only findings about this resource (repeatable)")
+	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json (fargatekit.io/fix/v1: the plan, what was not planned, whether it was applied, what is still open)")
 	return cmd
 }
 
@@ -125,4 +148,31 @@ func writeSkipped(w io.Writer, skipped []audit.Skipped) {
 	for _, s := range skipped {
 		fmt.Fprintf(w, "  %s %s: %s\n", s.Check, s.Resource, s.Reason)
 	}
+}
+
+// fixJSON is `fix -o json`.
+type fixJSON struct {
+	Schema string `json:"schema"`
+	// Plan is the fix plan (fargatekit.io/plan/v1).
+	Plan *plan.Plan `json:"plan"`
+	// Skipped are the selected findings not planned, and why.
+	Skipped []fixSkipped `json:"skipped"`
+	// DryRun is true when changes were planned and --yes was not given.
+	DryRun bool `json:"dryRun"`
+	// Applied is true when the plan was applied.
+	Applied bool `json:"applied"`
+	// StillOpen are fixed findings that a new audit still finds.
+	StillOpen []fixOpen `json:"stillOpen"`
+}
+
+type fixSkipped struct {
+	Check    string `json:"check"`
+	Resource string `json:"resource"`
+	Reason   string `json:"reason"`
+}
+
+type fixOpen struct {
+	Check    string `json:"check"`
+	Resource string `json:"resource"`
+	Message  string `json:"message"`
 }

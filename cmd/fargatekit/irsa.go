@@ -31,7 +31,8 @@ type irsaFlags struct {
 	ipv6        bool
 	fargateOnly bool
 	noProvider  bool
-	json        bool
+	output      string
+	yes         bool
 	detailed    bool
 	noEnv       bool
 }
@@ -77,11 +78,12 @@ Exit codes: 0 success (with or without changes; with --detailed-exitcode,
 		Args: cobra.NoArgs,
 	}
 	if apply {
-		cmd.Use, cmd.Short = "apply", "Apply the changes"
-		cmd.Long = `Plan, print the plan, and apply it.
+		cmd.Use, cmd.Short = "apply [--yes]", "Apply the changes (dry run unless --yes)"
+		cmd.Long = `Plan and print the plan; with --yes, apply it. Without --yes nothing is
+changed.
 
-Exit codes: 0 applied (or nothing to change), 2 bad input or a change that
-failed.`
+Exit codes: 0 applied, nothing to change, or a dry run; 2 bad input or a
+change that failed.`
 	}
 	fs := cmd.Flags()
 	timeout := 5 * time.Minute
@@ -101,7 +103,10 @@ failed.`
 	fs.BoolVar(&f.ipv6, "ipv6", false, "with --vpc-cni: the cluster is IPv6 (customer managed CNI policy)")
 	fs.BoolVar(&f.fargateOnly, "fargate-only", false, "the cluster runs no EC2 nodes")
 	fs.BoolVar(&f.noProvider, "no-oidc-provider", false, "do not manage the IAM OIDC provider")
-	fs.BoolVar(&f.json, "json", false, "print the plan as JSON")
+	fs.StringVarP(&f.output, "output", "o", "text", "plan format: text or json")
+	if apply {
+		fs.BoolVar(&f.yes, "yes", false, "apply the plan (without it the plan is only shown)")
+	}
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error { return runIRSA(cmd, &f, apply) }
 	return cmd
 }
@@ -164,6 +169,9 @@ func readIRSAFile(cmd *cobra.Command, name string, env func(string) (string, boo
 func runIRSA(cmd *cobra.Command, f *irsaFlags, apply bool) error {
 	ctx := cmd.Context()
 	bad := func(err error) error { return &exitError{code: 2, err: err} }
+	if f.output != "text" && f.output != "json" {
+		return bad(fmt.Errorf("--output %q: want text or json", f.output))
+	}
 	spec, err := readIRSAFile(cmd, f.file, specEnvLookup(f.noEnv))
 	if err != nil {
 		return bad(err)
@@ -219,7 +227,7 @@ func runIRSA(cmd *cobra.Command, f *irsaFlags, apply bool) error {
 	}
 	p := &plan.Plan{Changes: res.Changes}
 	out := cmd.OutOrStdout()
-	if f.json {
+	if f.output == "json" {
 		b, err := json.MarshalIndent(struct {
 			Plan  *plan.Plan   `json:"plan"`
 			Drift []irsa.Drift `json:"drift"`
@@ -232,7 +240,7 @@ func runIRSA(cmd *cobra.Command, f *irsaFlags, apply bool) error {
 		for _, d := range res.Drift {
 			state := "repaired by this plan"
 			if d.Repair == "" {
-				state = "reported only"
+				state = "pending: apply leaves it without the opt-in shown in the plan"
 			}
 			fmt.Fprintf(out, "drift: %s: %s (%s)\n", d.Resource, d.Summary, state)
 		}
@@ -247,7 +255,15 @@ func runIRSA(cmd *cobra.Command, f *irsaFlags, apply bool) error {
 		}
 		return nil
 	}
+	if p.Empty() {
+		return nil
+	}
+	if !f.yes {
+		fmt.Fprintln(cmd.ErrOrStderr(), "\nNothing changed. Run again with --yes to apply this plan.")
+		return nil
+	}
 	if err := irsa.Apply(ctx, p, func(o *plan.Options) {
+		o.Logger = commandLogger(cmd, false)
 		o.Progress = func(ev plan.Event) {
 			if ev.State == "done" || ev.State == "failed" {
 				fmt.Fprintf(cmd.ErrOrStderr(), "%s %s %s\n", ev.State, ev.Change.Action, ev.Change.ID)

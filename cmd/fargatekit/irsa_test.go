@@ -101,11 +101,16 @@ func TestIRSALive(t *testing.T) {
 			t.Errorf("plan output lacks %q:\n%s", w, out)
 		}
 	}
-	cli(0, "irsa", "apply")
+	// Without --yes, apply is a dry run: the plan is shown, nothing changes.
+	if out := cli(0, "irsa", "apply"); !strings.Contains(out, "iam.oidc-provider") {
+		t.Errorf("apply without --yes shows no plan:\n%s", out)
+	}
+	cli(1, "irsa", "plan", "--detailed-exitcode")
+	cli(0, "irsa", "apply", "--yes")
 	if out := cli(0, "irsa", "plan", "--detailed-exitcode"); !strings.Contains(out, "No changes.") {
 		t.Errorf("plan after apply:\n%s", out)
 	}
-	if out := cli(0, "irsa", "plan", "--json"); !strings.Contains(out, `"schema": "fargatekit.io/plan/v1"`) {
+	if out := cli(0, "irsa", "plan", "-o", "json"); !strings.Contains(out, `"schema": "fargatekit.io/plan/v1"`) {
 		t.Errorf("JSON plan:\n%s", out)
 	}
 	sa, err := k.Client.CoreV1().ServiceAccounts("monitoring").Get(ctx, "prometheus", metav1.GetOptions{})

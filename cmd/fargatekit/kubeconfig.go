@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eks"
 	"github.com/spf13/cobra"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/fargatekit/fargatekit/eksfargate"
@@ -103,4 +105,39 @@ func kcfgDefaultPath() string {
 		}
 	}
 	return clientcmd.RecommendedHomeFile
+}
+
+// kubeconfigREST is the REST configuration of a cluster from a kubeconfig:
+// the file path (default: $KUBECONFIG, else ~/.kube/config) and the context
+// named contextName, or else the context named after the cluster's name or
+// ARN, or whose server is its endpoint, or else the current context.
+func kubeconfigREST(path, contextName, name, arn, endpoint string) (*rest.Config, error) {
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	rules.ExplicitPath = path
+	raw, err := rules.Load()
+	if err != nil {
+		return nil, fmt.Errorf("kubeconfig: %w", err)
+	}
+	pick := contextName
+	if pick == "" {
+		for n, c := range raw.Contexts {
+			if n == name || (arn != "" && n == arn) {
+				pick = n
+				break
+			}
+			if cl := raw.Clusters[c.Cluster]; cl != nil && endpoint != "" && strings.TrimSuffix(cl.Server, "/") == strings.TrimSuffix(endpoint, "/") {
+				pick = n
+			}
+		}
+	}
+	if pick == "" {
+		pick = raw.CurrentContext
+	}
+	if pick == "" {
+		return nil, fmt.Errorf("kubeconfig has no context for cluster %s: pass --context", name)
+	}
+	if _, ok := raw.Contexts[pick]; !ok {
+		return nil, fmt.Errorf("kubeconfig has no context %q", pick)
+	}
+	return clientcmd.NewNonInteractiveClientConfig(*raw, pick, &clientcmd.ConfigOverrides{}, nil).ClientConfig()
 }

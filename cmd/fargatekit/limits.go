@@ -45,6 +45,9 @@ func applyConventions(cmd *cobra.Command) {
 		return
 	}
 	cmd.RunE = func(c *cobra.Command, args []string) error {
+		if err := checkLogFlags(c); err != nil {
+			return err
+		}
 		if err := checkInputFlags(c); err != nil {
 			return err
 		}

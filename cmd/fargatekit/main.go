@@ -48,6 +48,8 @@ func newRootCmd() *cobra.Command {
 	root.SetVersionTemplate(strings.ReplaceAll(v.text(), "{{", "{{`{{`}}"))
 	// --version without cobra's -v shorthand, which --verbose is to have.
 	root.Flags().Bool("version", false, "print the version, commit and build date")
+	var logs logFlags
+	logs.register(root)
 	root.AddCommand(newPolicyCmd(), newVersionCmd())
 	for _, f := range extraCommands {
 		root.AddCommand(f())

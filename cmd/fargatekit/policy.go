@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/fargatekit/fargatekit/iamtrust"
@@ -46,9 +45,12 @@ func readPolicy(cmd *cobra.Command, name string) (*iamtrust.Document, error) {
 	)
 	if name == "-" {
 		show = "<stdin>"
-		b, err = io.ReadAll(cmd.InOrStdin())
+		b, err = readBounded(cmd.InOrStdin(), maxPolicyBytes)
 	} else {
-		b, err = os.ReadFile(name)
+		b, err = readFileBounded(name, maxPolicyBytes)
+	}
+	if errors.Is(err, errTooLarge) {
+		return nil, policyBadInput(fmt.Errorf("%s: %w", show, err))
 	}
 	if err != nil {
 		return nil, policyBadInput(fmt.Errorf("reading policy: %w", err))
@@ -60,8 +62,41 @@ func readPolicy(cmd *cobra.Command, name string) (*iamtrust.Document, error) {
 	return d, nil
 }
 
+// checkOutput validates -o against the formats a command offers.
+func checkOutput(output string, formats ...string) error {
+	for _, f := range formats {
+		if output == f {
+			return nil
+		}
+	}
+	return &exitError{code: 2, err: fmt.Errorf("-o %q: want %s", output, strings.Join(formats, " or "))}
+}
+
+// writeJSON writes v indented, with a newline.
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// policyDiffJSON is `policy diff -o json`: the differences with their
+// values as JSON.
+type policyDiffJSON struct {
+	Schema      string               `json:"schema"`
+	Equivalent  bool                 `json:"equivalent"`
+	Differences []policyDiffJSONItem `json:"differences"`
+}
+
+type policyDiffJSONItem struct {
+	Path   string          `json:"path"`
+	Op     string          `json:"op"`
+	Before json.RawMessage `json:"before,omitempty"`
+	After  json.RawMessage `json:"after,omitempty"`
+}
+
 func newPolicyDiffCmd() *cobra.Command {
-	return &cobra.Command{
+	var output string
+	cmd := &cobra.Command{
 		Use:   "diff A B",
 		Short: "Print the semantic differences between two policy documents",
 		Long: `Print the semantic differences between two policy documents, the way IAM
@@ -86,6 +121,30 @@ Exit codes: 0 equivalent, 1 different, 2 bad input.`,
 			}
 			diffs := iamtrust.Diff(a, b)
 			out := cmd.OutOrStdout()
+			if output == "json" {
+				doc := policyDiffJSON{Schema: "fargatekit.io/policy-diff/v1", Equivalent: len(diffs) == 0, Differences: []policyDiffJSONItem{}}
+				for _, d := range diffs {
+					it := policyDiffJSONItem{Path: d.Path, Op: "~"}
+					if d.Before != "" {
+						it.Before = json.RawMessage(d.Before)
+					} else {
+						it.Op = "+"
+					}
+					if d.After != "" {
+						it.After = json.RawMessage(d.After)
+					} else {
+						it.Op = "-"
+					}
+					doc.Differences = append(doc.Differences, it)
+				}
+				if err := writeJSON(out, doc); err != nil {
+					return err
+				}
+				if len(diffs) > 0 {
+					return &exitError{code: 1}
+				}
+				return nil
+			}
 			if len(diffs) == 0 {
 				_, err := fmt.Fprintln(out, "no semantic differences")
 				return err
@@ -98,6 +157,9 @@ Exit codes: 0 equivalent, 1 different, 2 bad input.`,
 			return &exitError{code: 1, err: fmt.Errorf("the policies differ (%s)", policyPlural(len(diffs), "difference"))}
 		},
 	}
+	cmd.PreRunE = func(*cobra.Command, []string) error { return checkOutput(output, "text", "json") }
+	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
+	return cmd
 }
 
 // policyPrincipalTypes maps the lower-case principal types to their names.
@@ -110,8 +172,8 @@ var policyPrincipalTypes = map[string]string{
 
 func newPolicyEvalCmd() *cobra.Command {
 	var (
-		policy, action, principal string
-		context                   []string
+		policy, action, principal, output string
+		context                           []string
 	)
 	cmd := &cobra.Command{
 		Use:   "eval --policy FILE --action ACTION --principal TYPE=VALUE [--context KEY=VALUE]...",
@@ -154,6 +216,30 @@ Exit codes: 0 allowed, 1 denied (explicitly or implicitly), 2 bad input.`,
 			}
 			res := iamtrust.Evaluate(d, req)
 			out := cmd.OutOrStdout()
+			if output == "json" {
+				type statement struct {
+					Index   int    `json:"index"`
+					Sid     string `json:"sid,omitempty"`
+					Matched bool   `json:"matched"`
+					Reason  string `json:"reason"`
+				}
+				doc := struct {
+					Schema     string      `json:"schema"`
+					Decision   string      `json:"decision"`
+					Allowed    bool        `json:"allowed"`
+					Statements []statement `json:"statements"`
+				}{"fargatekit.io/policy-eval/v1", res.Decision.String(), res.Decision == iamtrust.Allow, []statement{}}
+				for _, st := range res.Statements {
+					doc.Statements = append(doc.Statements, statement{st.Index, st.Sid, st.Matched, st.Reason})
+				}
+				if err := writeJSON(out, doc); err != nil {
+					return err
+				}
+				if res.Decision != iamtrust.Allow {
+					return &exitError{code: 1}
+				}
+				return nil
+			}
 			fmt.Fprintf(out, "decision: %s\n", res.Decision)
 			for _, st := range res.Statements {
 				name := fmt.Sprintf("Statement[%d]", st.Index)
@@ -179,6 +265,8 @@ Exit codes: 0 allowed, 1 denied (explicitly or implicitly), 2 bad input.`,
 	f.StringVar(&action, "action", "", "action requested, such as sts:AssumeRole")
 	f.StringVar(&principal, "principal", "", "caller as TYPE=VALUE, such as Service=eks.amazonaws.com")
 	f.StringArrayVar(&context, "context", nil, "request condition key as KEY=VALUE (repeatable)")
+	f.StringVarP(&output, "output", "o", "text", "output format: text or json")
+	cmd.PreRunE = func(*cobra.Command, []string) error { return checkOutput(output, "text", "json") }
 	for _, name := range []string{"policy", "action", "principal"} {
 		_ = cmd.MarkFlagRequired(name)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -32,11 +33,9 @@ func readReports(cmd *cobra.Command, files []string) ([]*audit.Report, error) {
 		var b []byte
 		var err error
 		if name == "-" {
-			var buf bytes.Buffer
-			_, err = buf.ReadFrom(cmd.InOrStdin())
-			b = buf.Bytes()
+			b, err = readBounded(cmd.InOrStdin(), maxReportBytes)
 		} else {
-			b, err = os.ReadFile(name)
+			b, err = readFileBounded(name, maxReportBytes)
 		}
 		if err != nil {
 			return nil, badInput("%v", err)
@@ -51,15 +50,22 @@ func readReports(cmd *cobra.Command, files []string) ([]*audit.Report, error) {
 }
 
 func newReportMergeCmd() *cobra.Command {
-	var output string
+	var output, outFile string
 	cmd := &cobra.Command{
-		Use:   "merge A.json B.json... [-o merged.json]",
+		Use:   "merge A.json B.json... [--out merged.json]",
 		Short: "Merge JSON audit reports (of shards or accounts) into one",
 		Long: `Merge joins JSON audit reports: findings and incomplete entries are
-concatenated and sorted, the summary recounted, and the accounts listed.
-Writes to -o FILE, or to standard output.`,
+concatenated and sorted, each kept once (a finding repeated across reports,
+as when the same report is given twice, is kept once with a warning), the
+summary recounted, and the accounts listed. Writes the merged JSON report to
+--out FILE, or to standard output.
+
+Exit codes: 0 merged; 2 a report that cannot be read or merged.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkOutput(output, "json"); err != nil {
+				return err
+			}
 			rs, err := readReports(cmd, args)
 			if err != nil {
 				return err
@@ -68,22 +74,29 @@ Writes to -o FILE, or to standard output.`,
 			if err != nil {
 				return badInput("%v", err)
 			}
+			errw := cmd.ErrOrStderr()
+			for _, w := range m.Warnings {
+				if strings.HasPrefix(w, "merge: ") {
+					fmt.Fprintln(errw, "warning:", w)
+				}
+			}
 			b, err := m.JSON()
 			if err != nil {
 				return err
 			}
-			if output == "" || output == "-" {
+			if outFile == "" || outFile == "-" {
 				_, err = cmd.OutOrStdout().Write(b)
 				return err
 			}
-			if err := os.WriteFile(output, b, 0o644); err != nil {
+			if err := os.WriteFile(outFile, b, 0o644); err != nil {
 				return &exitError{code: 2, err: err}
 			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "merged %d report(s): %d finding(s), %d incomplete → %s\n", len(rs), m.Summary.Findings, len(m.Incomplete), output)
+			fmt.Fprintf(errw, "merged %d report(s): %d finding(s), %d incomplete → %s\n", len(rs), m.Summary.Findings, len(m.Incomplete), outFile)
 			return nil
 		},
 	}
-	cmd.Flags().StringVarP(&output, "output", "o", "", "write the merged report to this file (default: standard output)")
+	cmd.Flags().StringVarP(&output, "output", "o", "json", "format of the merged report: json")
+	cmd.Flags().StringVar(&outFile, "out", "", "write the merged report to this file (default: standard output)")
 	return cmd
 }
 
@@ -91,10 +104,18 @@ func newReportRenderCmd() *cobra.Command {
 	var format, failOn string
 	var allowIncomplete bool
 	cmd := &cobra.Command{
-		Use:   "render REPORT.json [--format text|json|sarif]",
+		Use:   "render REPORT.json [-o text|json|sarif]",
 		Short: "Render a JSON audit report as text or SARIF, with audit's exit code",
-		Args:  cobra.ExactArgs(1),
+		Long: `Render a JSON audit report (fargatekit.io/audit-report/v1) as text, JSON or
+SARIF, and exit as audit would have.
+
+Exit codes: as audit's: 0 no finding at or above --fail-on and nothing
+incomplete; 1 findings or incomplete checks; 2 a report that cannot be read.`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkOutput(format, "text", "json", "sarif"); err != nil {
+				return err
+			}
 			min, failing, err := parseFailOn(failOn)
 			if err != nil {
 				return err
@@ -109,7 +130,11 @@ func newReportRenderCmd() *cobra.Command {
 			return auditExit(rs[0], min, failing, allowIncomplete)
 		},
 	}
-	cmd.Flags().StringVar(&format, "format", "text", "text, json or sarif")
+	cmd.Flags().StringVarP(&format, "output", "o", "text", "format: text, json or sarif")
+	// --format was this flag's name before -o/--output became every
+	// command's format flag.
+	cmd.Flags().StringVar(&format, "format", "text", "")
+	_ = cmd.Flags().MarkDeprecated("format", "use -o/--output")
 	cmd.Flags().StringVar(&failOn, "fail-on", "high", "exit 1 when a finding is at or above this severity (or none)")
 	cmd.Flags().BoolVar(&allowIncomplete, "allow-incomplete", false, "exit 0 even when some checks could not run")
 	return cmd

@@ -144,7 +144,7 @@ func run(ctx context.Context, n *narrator, specPath string) error {
 		o.AWS = e.cfg
 		o.Kube = func(context.Context, *audit.Cluster) (*rest.Config, error) { return e.kube.Config, nil }
 		o.PollInterval = 100 * time.Millisecond
-		o.AllowDestructive = true // the fix removes ops-user's admin mapping
+		o.AllowDestructive = true // the fix removes ops-user's admin mapping and detaches AdministratorAccess
 	}}
 	n.step("3. Audit against the spec and the documented requirements")
 	r, err := audit.Audit(ctx, audit.SpecTarget(spec), auditOpts...)
@@ -304,6 +304,15 @@ func breakThings(ctx context.Context, n *narrator, e *env, spec *eksfargate.Spec
 		return fmt.Errorf("annotate coredns: %w", err)
 	}
 	n.item("-", "coredns: eks.amazonaws.com/compute-type: ec2 put back")
+
+	// e. To "fix" an image pull error, someone attaches AdministratorAccess
+	//    to the pod execution role: every Fargate node can now do anything.
+	if _, err := iamc.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{
+		RoleName: aws.String(spec.PodExecutionRole.Name), PolicyArn: aws.String("arn:aws:iam::aws:policy/AdministratorAccess"),
+	}); err != nil {
+		return fmt.Errorf("attach AdministratorAccess: %w", err)
+	}
+	n.item("-", "pod execution role %s: AdministratorAccess attached", spec.PodExecutionRole.Name)
 	return nil
 }
 

@@ -31,7 +31,9 @@ func TestDemo(t *testing.T) {
 		2: {"create  eks.cluster", "create  eks.fargate-profile", "eks-test/init-fargate"},
 		3: {"a second plan has 0 pending change(s)"},
 		4: {"clean: "},
-		6: {"IAM-02", "IRSA-08", "IAM-05", "FG-02", "expected:", "actual:"},
+		5: {"AdministratorAccess attached"},
+		6: {"IAM-02", "IRSA-08", "IAM-05", "FG-02", "PERM-02", "AdministratorAccess", "expected:", "actual:"},
+		7: {"iam.role-policy-attachment"},
 		8: {"clean: "},
 		9: {"kube-dns", "kubernetes"},
 	} {
