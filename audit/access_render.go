@@ -210,7 +210,7 @@ var mermaidEscaper = strings.NewReplacer(
 func mermaidQuote(s string) string { return `"` + mermaidEscaper.Replace(s) + `"` }
 
 // WriteAccessMermaid writes the access map as a Mermaid `flowchart LR`: a
-// subgraph per column of AccessGraph, nodes with their short labels, edges
+// subgraph per non-empty column of AccessGraph, nodes with their short labels, edges
 // with theirs, dangerous nodes and edges in red (classDef and linkStyle),
 // broken annotations dotted, and a subgraph listing what could not be read
 // when the map is incomplete. Every label is quoted and escaped. For a
@@ -232,13 +232,20 @@ func WriteAccessMermaid(w io.Writer, m *AccessMap) error {
 		b.WriteString("  end\n")
 	}
 	for c := 0; c < AccessColumns; c++ {
-		fmt.Fprintf(&b, "  subgraph col%d[%s]\n", c, mermaidQuote(AccessColumn(c).String()))
+		open := false // Mermaid draws an empty subgraph as a box: leave it out
 		for _, n := range g.Nodes {
-			if n.Column == AccessColumn(c) {
-				fmt.Fprintf(&b, "    %s[%s]\n", ids[n.ID], mermaidQuote(n.Label))
+			if n.Column != AccessColumn(c) {
+				continue
 			}
+			if !open {
+				fmt.Fprintf(&b, "  subgraph col%d[%s]\n", c, mermaidQuote(AccessColumn(c).String()))
+				open = true
+			}
+			fmt.Fprintf(&b, "    %s[%s]\n", ids[n.ID], mermaidQuote(n.Label))
 		}
-		b.WriteString("  end\n")
+		if open {
+			b.WriteString("  end\n")
+		}
 	}
 	var danger, broken []string
 	for i, e := range g.Edges {

@@ -60,11 +60,9 @@ type svgLayout struct {
 	height     float64
 }
 
-// svgLabel is an edge's label: its lines, and the stretch of the edge it
-// sits on (0 the first, len(chain)-2 the last).
+// svgLabel is an edge's label, drawn on the edge's first stretch.
 type svgLabel struct {
-	lines   []string
-	segment int
+	lines []string
 }
 
 // svgText cuts s to max runes, with an ellipsis.
@@ -176,7 +174,7 @@ func layoutAccess(g AccessGraph, top float64) *svgLayout {
 		lb := edgeLabel(g.Edges[ei], shown)
 		l.labels[ei] = lb
 		if lb.lines != nil {
-			c := l.chains[ei][lb.segment+1].col
+			c := l.chains[ei][1].col
 			gapLabel[c] = math.Max(gapLabel[c], linesWidth(lb.lines, svgLabelCharW))
 		}
 	}
@@ -438,7 +436,7 @@ func writeAccessSVG(out *strings.Builder, m *AccessMap, prefix string, notes boo
 		if lb.lines == nil {
 			continue
 		}
-		s := segs[lb.segment]
+		s := segs[0]
 		tw := linesWidth(lb.lines, svgLabelCharW)
 		th := float64(len(lb.lines)) * svgLabelLineH
 		lx, ly := (s.x0+s.x1)/2, (s.y0+s.y1)/2

@@ -76,34 +76,36 @@ func fingerprintOf(f Finding) string {
 	return hex.EncodeToString(h[:16])
 }
 
-// inventory records the permissions of the snapshot's wired roles.
+// inventory records the permissions of the snapshot's wired roles: each
+// document as written (compact JSON), and a digest of their canonical forms,
+// so that IAM's rewriting never changes the digest.
 func inventory(s *Snapshot) []RoleInventory {
 	var out []RoleInventory
-	canon := func(d *iamtrust.Document, src string) string {
+	text := func(d *iamtrust.Document, src string) string {
 		if d == nil {
 			return src
 		}
-		return iamtrust.Canonical(d).String()
+		return d.String()
 	}
 	for _, w := range s.WiredRoles() {
 		r := w.Role
 		if !r.PoliciesRead {
 			continue
 		}
-		inv := RoleInventory{ARN: r.ARN, Trust: canon(r.Trust, r.TrustSource), Policies: map[string]string{}, Boundary: r.PermissionsBoundary}
+		inv := RoleInventory{ARN: r.ARN, Trust: text(r.Trust, r.TrustSource), Policies: map[string]string{}, Boundary: r.PermissionsBoundary}
 		for _, ap := range r.AttachedPolicies {
 			if mp := s.Policies[ap.ARN]; mp != nil {
-				inv.Policies[ap.ARN] = canon(mp.Doc, mp.Source)
+				inv.Policies[ap.ARN] = text(mp.Doc, mp.Source)
 			} else {
 				inv.Policies[ap.ARN] = ""
 			}
 		}
 		for _, ip := range r.InlinePolicies {
-			inv.Policies["inline:"+ip.Name] = canon(ip.Doc, ip.Source)
+			inv.Policies["inline:"+ip.Name] = text(ip.Doc, ip.Source)
 		}
 		if b := r.PermissionsBoundary; b != "" {
 			if mp := s.Policies[b]; mp != nil {
-				inv.BoundaryPolicy = canon(mp.Doc, mp.Source)
+				inv.BoundaryPolicy = text(mp.Doc, mp.Source)
 			}
 		}
 		inv.Digest = inv.digest()
@@ -112,16 +114,29 @@ func inventory(s *Snapshot) []RoleInventory {
 	return out
 }
 
+// canonicalText is the canonical form of a document's text, or the text
+// itself when it does not parse.
+func canonicalText(src string) string {
+	if src == "" {
+		return ""
+	}
+	d, err := iamtrust.Parse([]byte(src))
+	if err != nil {
+		return src
+	}
+	return iamtrust.Canonical(d).String()
+}
+
 func (inv RoleInventory) digest() string {
 	h := sha256.New()
-	fmt.Fprintf(h, "trust\x00%s\x00boundary\x00%s\x00%s", inv.Trust, inv.Boundary, inv.BoundaryPolicy)
+	fmt.Fprintf(h, "trust\x00%s\x00boundary\x00%s\x00%s", canonicalText(inv.Trust), inv.Boundary, canonicalText(inv.BoundaryPolicy))
 	keys := make([]string, 0, len(inv.Policies))
 	for k := range inv.Policies {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		fmt.Fprintf(h, "\x00%s\x00%s", k, inv.Policies[k])
+		fmt.Fprintf(h, "\x00%s\x00%s", k, canonicalText(inv.Policies[k]))
 	}
 	return hex.EncodeToString(h.Sum(nil)[:16])
 }
@@ -199,7 +214,7 @@ func ApplyBaseline(r, base *Report) error {
 	}
 	sortFindings(r.Resolved)
 	r.PermissionChanges = permissionChanges(base.Inventory, r.Inventory)
-	r.baselined = true
+	r.BaselineAt = timePtr(base.GeneratedAt)
 	return nil
 }
 
@@ -303,6 +318,9 @@ func docChange(role, part, policy, a, b string) (PermissionChange, bool) {
 		return c, false
 	}
 	for _, d := range diffs {
+		if d.Path == "Version" && (a == "" || b == "") {
+			continue // a policy attached or detached whole: its statements say it
+		}
 		switch {
 		case d.Before == "":
 			c.Added = append(c.Added, d.Path+": "+d.After)

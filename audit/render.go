@@ -1,10 +1,9 @@
 package audit
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	yaml "go.yaml.in/yaml/v3"
 	"io"
 	"os"
 	"strings"
@@ -102,11 +101,26 @@ type sarifResult struct {
 	Message             sarifText         `json:"message"`
 	Locations           []sarifLoc        `json:"locations"`
 	PartialFingerprints map[string]string `json:"partialFingerprints"`
+	BaselineState       string            `json:"baselineState,omitempty"`
 	Properties          map[string]any    `json:"properties"`
 }
 
 type sarifLoc struct {
+	PhysicalLocation *sarifPhysical `json:"physicalLocation,omitempty"`
 	LogicalLocations []sarifLogical `json:"logicalLocations"`
+}
+
+type sarifPhysical struct {
+	ArtifactLocation sarifArtifact `json:"artifactLocation"`
+	Region           *sarifRegion  `json:"region,omitempty"`
+}
+
+type sarifArtifact struct {
+	URI string `json:"uri"`
+}
+
+type sarifRegion struct {
+	StartLine int `json:"startLine"`
 }
 
 type sarifLogical struct {
@@ -139,6 +153,89 @@ type SARIFOptions struct {
 	// ToolVersion fills tool.driver.version, such as "v1.4.0"; empty
 	// leaves it out.
 	ToolVersion string
+	// SpecFile is the spec the audit compared with (-f), as a
+	// repository-relative path; SpecData its content. Results then point at
+	// the line of the spec field each check is about. Without it, each
+	// result points at a stable path per account, region and cluster
+	// (SARIFLocation), since GitHub code scanning rejects results without
+	// a physical location.
+	SpecFile string
+	SpecData []byte
+}
+
+// SARIFLocation is the stable, repository-relative path a result without a
+// spec points at: fargatekit/ACCOUNT/REGION/CLUSTER (or "account" for
+// account-wide findings).
+func SARIFLocation(f Finding) string {
+	region, cluster := f.Region, "account"
+	if f.Cluster != "" {
+		if i := strings.LastIndex(f.Cluster, ":cluster/"); i >= 0 {
+			cluster = f.Cluster[i+len(":cluster/"):]
+		}
+		if parts := strings.Split(f.Cluster, ":"); len(parts) > 3 && region == "" {
+			region = parts[3]
+		}
+	}
+	if region == "" {
+		region = "global"
+	}
+	acct := f.Account
+	if acct == "" {
+		acct = "unknown-account"
+	}
+	return "fargatekit/" + acct + "/" + region + "/" + cluster
+}
+
+// specField is the top-level spec key a check is about.
+func specField(check string) string {
+	switch {
+	case check == "IAM-01":
+		return "clusterRole"
+	case check == "IAM-02", check == "IAM-03", check == "IAM-04":
+		return "podExecutionRole"
+	case check == "IAM-05", strings.HasPrefix(check, "ACC-"):
+		return "access"
+	case strings.HasPrefix(check, "CLU-"):
+		return "cluster"
+	case strings.HasPrefix(check, "NET-"):
+		return "network"
+	case strings.HasPrefix(check, "FG-"):
+		return "fargateProfiles"
+	case strings.HasPrefix(check, "IRSA-"):
+		return "irsa"
+	case strings.HasPrefix(check, "PERM-"), strings.HasPrefix(check, "TRUST-"), strings.HasPrefix(check, "QUOTA-"):
+		return "podExecutionRole"
+	}
+	return "name"
+}
+
+// specLines maps the spec's top-level keys to their lines.
+func specLines(data []byte) map[string]int {
+	out := map[string]int{}
+	var root yaml.Node
+	if yaml.Unmarshal(data, &root) != nil || len(root.Content) == 0 || root.Content[0].Kind != yaml.MappingNode {
+		return out
+	}
+	m := root.Content[0]
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		out[m.Content[i].Value] = m.Content[i].Line
+	}
+	return out
+}
+
+// location is a result's location: the spec line, or the stable path.
+func (o SARIFOptions) location(f Finding, lines map[string]int) []sarifLoc {
+	locs := logical(f.Resource)
+	if o.SpecFile != "" {
+		line := lines[specField(f.Check)]
+		if line == 0 {
+			line = max(1, lines["name"])
+		}
+		locs[0].PhysicalLocation = &sarifPhysical{ArtifactLocation: sarifArtifact{URI: o.SpecFile}, Region: &sarifRegion{StartLine: line}}
+		return locs
+	}
+	locs[0].PhysicalLocation = &sarifPhysical{ArtifactLocation: sarifArtifact{URI: SARIFLocation(f)}, Region: &sarifRegion{StartLine: 1}}
+	return locs
 }
 
 // WriteSARIFWith is WriteSARIF with options.
@@ -172,7 +269,29 @@ func WriteSARIFWith(w io.Writer, r *Report, o SARIFOptions) error {
 	for _, c := range r.Checks {
 		addRule(c)
 	}
+	lines := specLines(o.SpecData)
+	type result struct {
+		f     Finding
+		state string
+	}
+	var results []result
 	for _, f := range r.Findings {
+		state := ""
+		if r.BaselineAt != nil {
+			state = "new"
+			if f.Status == StatusPersisting {
+				state = "unchanged"
+			}
+		}
+		results = append(results, result{f, state})
+	}
+	if r.BaselineAt != nil {
+		for _, f := range r.Resolved {
+			results = append(results, result{f, "absent"})
+		}
+	}
+	for _, res := range results {
+		f := res.f
 		i, ok := index[f.Check]
 		if !ok {
 			i = addRule(CheckInfo{ID: f.Check, Title: f.Check, Severity: f.Severity})
@@ -197,10 +316,15 @@ func WriteSARIFWith(w io.Writer, r *Report, o SARIFOptions) error {
 			}
 			props["fix"] = fixes
 		}
+		fp := f.Fingerprint
+		if fp == "" {
+			fp = fingerprintOf(f)
+		}
 		run.Results = append(run.Results, sarifResult{
 			RuleID: f.Check, RuleIndex: i, Level: sarifLevel(f.Severity), Message: sarifText{msg},
-			Locations:           logical(f.Resource),
-			PartialFingerprints: map[string]string{"fargatekit/v1": fingerprint(f)},
+			Locations:           o.location(f, lines),
+			PartialFingerprints: map[string]string{"fargatekit/v1": fp},
+			BaselineState:       res.state,
 			Properties:          props,
 		})
 	}
@@ -235,11 +359,41 @@ func ruleName(title string) string {
 	return b.String()
 }
 
-// fingerprint identifies a finding across runs: check, account, cluster and
-// resource (not the message, which carries changing evidence).
-func fingerprint(f Finding) string {
-	h := sha256.Sum256([]byte(f.Check + "\x00" + f.Account + "\x00" + f.Cluster + "\x00" + f.Resource + "\x00" + f.Expected))
-	return hex.EncodeToString(h[:16])
+// writeChanges writes what changed since the baseline, first: the new
+// findings' count (they follow in full, by severity), the resolved
+// findings and the permission changes as +/- lines per role. It returns the
+// findings to list in full: the new ones.
+func writeChanges(b *strings.Builder, r *Report, paint func(iamtrust.Severity, string) string) []Finding {
+	news := r.NewFindings()
+	fmt.Fprintf(b, "\nSince the baseline of %s: %d new finding(s), %d resolved, %d permission change(s).\n",
+		r.BaselineAt.UTC().Format("2006-01-02 15:04:05 UTC"), len(news), len(r.Resolved), len(r.PermissionChanges))
+	if len(r.Resolved) > 0 {
+		fmt.Fprintf(b, "\nRESOLVED (%d)\n", len(r.Resolved))
+		for _, f := range r.Resolved {
+			fmt.Fprintf(b, "  %-8s %-8s %s\n", f.Check, f.Severity, f.Resource)
+		}
+	}
+	if len(r.PermissionChanges) > 0 {
+		fmt.Fprintf(b, "\nPERMISSION CHANGES (%d)\n", len(r.PermissionChanges))
+		role := ""
+		for _, c := range r.PermissionChanges {
+			if c.Resource != role {
+				role = c.Resource
+				fmt.Fprintf(b, "  %s\n", role)
+			}
+			fmt.Fprintf(b, "    %s %s\n", c.Part, c.Policy)
+			for _, x := range c.Removed {
+				fmt.Fprintf(b, "      - %s\n", x)
+			}
+			for _, x := range c.Added {
+				fmt.Fprintf(b, "      + %s\n", x)
+			}
+		}
+	}
+	if len(news) > 0 {
+		fmt.Fprintf(b, "\nNEW FINDINGS (%d)\n", len(news))
+	}
+	return news
 }
 
 // TextOptions configure WriteText.
@@ -289,9 +443,13 @@ func WriteText(w io.Writer, r *Report, o TextOptions) error {
 		acct = strings.Join(r.Accounts, ", ")
 	}
 	fmt.Fprintf(&b, "fargatekit audit of account %s: %d cluster(s) in %s, %s\n", orNone(acct), len(r.Clusters), list(r.Regions), r.GeneratedAt.UTC().Format("2006-01-02 15:04:05 UTC"))
+	shown := r.Findings
+	if r.BaselineAt != nil {
+		shown = writeChanges(&b, r, paint)
+	}
 	for sev := iamtrust.SeverityCritical; sev >= iamtrust.SeverityInfo; sev-- {
 		var fs []Finding
-		for _, f := range r.Findings {
+		for _, f := range shown {
 			if f.Severity == sev {
 				fs = append(fs, f)
 			}
@@ -322,6 +480,46 @@ func WriteText(w io.Writer, r *Report, o TextOptions) error {
 				}
 				fmt.Fprintf(&b, "           fix:      %s %s %s: %s%s\n", c.Action, c.Kind, c.Resource, c.Summary, note)
 			}
+		}
+	}
+	if r.BaselineAt != nil {
+		var persisting []Finding
+		for _, f := range r.Findings {
+			if f.Status == StatusPersisting {
+				persisting = append(persisting, f)
+			}
+		}
+		if len(persisting) > 0 {
+			fmt.Fprintf(&b, "\nPERSISTING (%d)\n", len(persisting))
+			for _, f := range persisting {
+				since := ""
+				if f.FirstSeen != nil {
+					since = " (since " + f.FirstSeen.UTC().Format("2006-01-02") + ")"
+				}
+				fmt.Fprintf(&b, "  %-8s %-8s %s%s\n", f.Check, f.Severity, f.Resource, since)
+			}
+		}
+	}
+	if len(r.Suppressed) > 0 || len(r.ExpiredSuppressions) > 0 || len(r.ExpiringSuppressions) > 0 || len(r.UnusedSuppressions) > 0 {
+		fmt.Fprintf(&b, "\nSUPPRESSIONS: %d finding(s) suppressed", len(r.Suppressed))
+		if n := len(r.ExpiredSuppressions); n > 0 {
+			fmt.Fprintf(&b, ", %d rule(s) expired (their findings count again)", n)
+		}
+		if n := len(r.ExpiringSuppressions); n > 0 {
+			fmt.Fprintf(&b, ", %d expiring within 14 days", n)
+		}
+		if n := len(r.UnusedSuppressions); n > 0 {
+			fmt.Fprintf(&b, ", %d unused", n)
+		}
+		b.WriteString("\n")
+		for _, x := range r.ExpiredSuppressions {
+			fmt.Fprintf(&b, "  expired  line %d: %s %s (owner %s, expired %s)\n", x.Line, x.Check, x.Resource, x.Owner, x.Expires)
+		}
+		for _, x := range r.ExpiringSuppressions {
+			fmt.Fprintf(&b, "  expiring line %d: %s %s (owner %s, expires %s)\n", x.Line, x.Check, x.Resource, x.Owner, x.Expires)
+		}
+		for _, x := range r.UnusedSuppressions {
+			fmt.Fprintf(&b, "  unused   line %d: %s %s (matches no finding)\n", x.Line, x.Check, x.Resource)
 		}
 	}
 	if len(r.Incomplete) > 0 {

@@ -199,3 +199,124 @@ func TestSARIFLevels(t *testing.T) {
 		}
 	}
 }
+
+// TestRenderChangesFirst: with a baseline the text leads with what changed
+// (new findings, resolved ones, permission changes as +/- lines per role)
+// and folds the persisting findings to one line each.
+func TestRenderChangesFirst(t *testing.T) {
+	good := goodSnapshot()
+	withManagedDocs(t, good)
+	base := Evaluate(good, nil)
+	broken := brokenSnapshot()
+	withManagedDocs(t, broken)
+	attach(broken, fxPodRA, fxAdminARN)
+	putInline(t, broken, fxPodRA, "extra", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::a/*"}]}`)
+	r := Evaluate(broken, nil)
+	// The baseline already had the CLU-03 finding: persisting.
+	r0 := Evaluate(brokenSnapshot(), nil)
+	for _, f := range r0.Findings {
+		if f.Check == "CLU-03" {
+			base.Findings = append(base.Findings, f)
+		}
+	}
+	if err := ApplyBaseline(r, base); err != nil {
+		t.Fatal(err)
+	}
+	var text bytes.Buffer
+	if err := WriteText(&text, r, TextOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "report-baseline.txt", text.Bytes())
+	out := text.String()
+	for _, want := range []string{"Since the baseline of", "PERMISSION CHANGES", "+ policy arn:aws:iam::aws:policy/AdministratorAccess attached or put", "NEW FINDINGS", "PERSISTING (1)", "CLU-03"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("text lacks %q", want)
+		}
+	}
+	if strings.Index(out, "PERMISSION CHANGES") > strings.Index(out, "PERSISTING") {
+		t.Error("persisting findings come before what changed")
+	}
+}
+
+// TestSARIFLocationsAndBaseline: every result has a physical location (the
+// spec line, or a stable path per account, region and cluster), the
+// finding's fingerprint, and with a baseline its baselineState; resolved
+// findings come as absent.
+func TestSARIFLocationsAndBaseline(t *testing.T) {
+	base := Evaluate(goodSnapshot(), nil)
+	r := Evaluate(brokenSnapshot(), nil)
+	r.Resolved = []Finding{{Check: "IAM-01", Severity: iamtrust.SeverityHigh, Account: fxAccount, Resource: fxClusterRA, Message: "fixed", Fingerprint: "abc"}}
+	if err := ApplyBaseline(r, base); err != nil {
+		t.Fatal(err)
+	}
+	r.Resolved = append(r.Resolved, Finding{Check: "IAM-01", Severity: iamtrust.SeverityHigh, Account: fxAccount, Resource: fxClusterRA, Message: "fixed", Fingerprint: "abc"})
+	spec := []byte("apiVersion: fargatekit.io/v1alpha1\nkind: FargateCluster\nname: demo\nregion: us-west-2\ncluster:\n  version: \"1.34\"\npodExecutionRole:\n  name: pods\n")
+	for _, tc := range []struct {
+		name string
+		o    SARIFOptions
+		uri  func(Finding) (string, int)
+	}{
+		{"no spec", SARIFOptions{}, func(f Finding) (string, int) { return SARIFLocation(f), 1 }},
+		{"spec", SARIFOptions{SpecFile: "clusters/demo.yaml", SpecData: spec}, func(f Finding) (string, int) {
+			switch specField(f.Check) {
+			case "cluster":
+				return "clusters/demo.yaml", 5
+			case "podExecutionRole":
+				return "clusters/demo.yaml", 7
+			}
+			return "clusters/demo.yaml", 3
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := WriteSARIFWith(&buf, r, tc.o); err != nil {
+				t.Fatal(err)
+			}
+			var log struct {
+				Runs []struct {
+					Results []struct {
+						RuleID    string `json:"ruleId"`
+						Locations []struct {
+							PhysicalLocation struct {
+								ArtifactLocation struct{ URI string } `json:"artifactLocation"`
+								Region           struct{ StartLine int } `json:"region"`
+							} `json:"physicalLocation"`
+						} `json:"locations"`
+						PartialFingerprints map[string]string `json:"partialFingerprints"`
+						BaselineState       string            `json:"baselineState"`
+					} `json:"results"`
+				} `json:"runs"`
+			}
+			if err := json.Unmarshal(buf.Bytes(), &log); err != nil {
+				t.Fatal(err)
+			}
+			res := log.Runs[0].Results
+			if len(res) != len(r.Findings)+len(r.Resolved) {
+				t.Fatalf("%d results for %d findings and %d resolved", len(res), len(r.Findings), len(r.Resolved))
+			}
+			states := map[string]int{}
+			for i, x := range res {
+				states[x.BaselineState]++
+				if len(x.Locations) == 0 || x.Locations[0].PhysicalLocation.ArtifactLocation.URI == "" {
+					t.Fatalf("result %d (%s) has no artifactLocation.uri: GitHub code scanning rejects it", i, x.RuleID)
+				}
+				if x.PartialFingerprints["fargatekit/v1"] == "" {
+					t.Errorf("result %d has no partial fingerprint", i)
+				}
+				var f Finding
+				if i < len(r.Findings) {
+					f = r.Findings[i]
+				} else {
+					f = r.Resolved[i-len(r.Findings)]
+				}
+				uri, line := tc.uri(f)
+				if got := x.Locations[0].PhysicalLocation; got.ArtifactLocation.URI != uri || got.Region.StartLine != line {
+					t.Errorf("%s: location %s:%d, want %s:%d", x.RuleID, got.ArtifactLocation.URI, got.Region.StartLine, uri, line)
+				}
+			}
+			if states["new"] != len(r.Findings) || states["absent"] != len(r.Resolved) {
+				t.Errorf("baselineState counts %v", states)
+			}
+		})
+	}
+}

@@ -47,6 +47,9 @@ type Report struct {
 	// Warnings are notes on how the observation went, such as a denied
 	// bulk read replaced by per-role reads.
 	Warnings []string `json:"warnings,omitempty"`
+	// BaselineAt is when the baseline report was made; nil without a
+	// baseline.
+	BaselineAt *time.Time `json:"baselineAt,omitempty"`
 	// Resolved are the baseline's findings that are no longer found (same
 	// check, resource and evidence); empty without a baseline.
 	Resolved []Finding `json:"resolved"`
@@ -68,8 +71,6 @@ type Report struct {
 	ExpiringSuppressions []Suppression `json:"expiringSuppressions,omitempty"`
 	// UnusedSuppressions are rules in force that matched no finding.
 	UnusedSuppressions []Suppression `json:"unusedSuppressions,omitempty"`
-
-	baselined bool
 	// MissingClusters are clusters the target named that do not exist.
 	MissingClusters []ClusterRef `json:"missingClusters,omitempty"`
 	// NoClustersIn are the regions audited in which no cluster was found

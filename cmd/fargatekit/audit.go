@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -15,6 +16,9 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
+	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
+	"github.com/aws/aws-sdk-go-v2/service/securityhub"
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
 	"k8s.io/client-go/rest"
@@ -47,6 +51,14 @@ type auditFlags struct {
 	skipChecks   []string
 	quiet        bool
 	noEnv        bool
+	orgRoleName  string
+
+	// skipped are organization accounts that cannot be audited (not
+	// ACTIVE), reported as incomplete.
+	skipped []audit.Incomplete
+
+	// ctx is the command's context, for reads made while resolving flags.
+	ctx context.Context
 
 	// awsConfig loads the configuration of one account; tests replace it.
 	awsConfig func(ctx context.Context, region, profile, roleARN string) (aws.Config, error)
@@ -70,6 +82,7 @@ func (f *auditFlags) register(cmd *cobra.Command) {
 	fs.StringArrayVar(&f.skipChecks, "skip-check", nil, "skip this check (repeatable)")
 	fs.BoolVarP(&f.quiet, "quiet", "q", false, "log only warnings and errors")
 	fs.BoolVar(&f.noEnv, "no-env", false, noEnvUsage)
+	fs.StringVar(&f.orgRoleName, "org-role-name", "", "audit every ACTIVE account of the AWS Organization (organizations:ListAccounts), assuming arn:PARTITION:iam::ID:role/NAME in each")
 }
 
 // badInput is exit code 2.
@@ -157,6 +170,11 @@ func (f *auditFlags) accounts() ([]string, error) {
 			set[l] = true
 		}
 	}
+	if f.orgRoleName != "" {
+		if err := f.orgAccounts(set); err != nil {
+			return nil, err
+		}
+	}
 	delete(set, "")
 	all := make([]string, 0, len(set))
 	for a := range set {
@@ -180,6 +198,55 @@ func (f *auditFlags) accounts() ([]string, error) {
 		}
 	}
 	return mine, nil
+}
+
+// orgAccounts adds the role of every ACTIVE account of the caller's AWS
+// Organization to set; the other accounts become incomplete entries.
+func (f *auditFlags) orgAccounts(set map[string]bool) error {
+	if strings.ContainsAny(f.orgRoleName, ":/ ") {
+		return badInput("--org-role-name %q: want a role name (the role each account has for the audit), not an ARN or path", f.orgRoleName)
+	}
+	if f.awsConfig == nil {
+		f.awsConfig = loadAWSConfig
+	}
+	region := ""
+	if len(f.regions) > 0 {
+		region = f.regions[0]
+	}
+	ctx := context.Background()
+	if f.ctx != nil {
+		ctx = f.ctx
+	}
+	cfg, err := f.awsConfig(ctx, region, f.profile, "")
+	if err != nil {
+		return &exitError{code: 2, err: err}
+	}
+	partition := iamtrust.PartitionForRegion(cfg.Region)
+	p := organizations.NewListAccountsPaginator(organizations.NewFromConfig(cfg), &organizations.ListAccountsInput{})
+	n := 0
+	for p.HasMorePages() {
+		out, err := p.NextPage(ctx)
+		if err != nil {
+			return &exitError{code: 2, err: fmt.Errorf("list the organization's accounts (organizations:ListAccounts, from the management or a delegated administrator account): %w", err)}
+		}
+		for _, a := range out.Accounts {
+			id := aws.ToString(a.Id)
+			n++
+			if a.State != orgtypes.AccountStateActive && a.Status != orgtypes.AccountStatusActive {
+				state := string(a.State)
+				if state == "" {
+					state = string(a.Status)
+				}
+				f.skipped = append(f.skipped, audit.Incomplete{Check: "*", Resource: "account " + id, Reason: "the account is " + state + ", not ACTIVE: it cannot be audited"})
+				continue
+			}
+			set["arn:"+partition+":iam::"+id+":role/"+f.orgRoleName] = true
+		}
+	}
+	if n == 0 {
+		return &exitError{code: 2, err: errors.New("the organization lists no accounts")}
+	}
+	return nil
 }
 
 // shardOf parses --shard or the Kubernetes indexed-Job environment.
@@ -236,6 +303,7 @@ func (f *auditFlags) options(log *zap.Logger) func(*audit.Options) {
 // once, and merges the reports. An account that could not be audited at all
 // becomes an incomplete entry; if none could, the error is returned.
 func (f *auditFlags) runAudits(ctx context.Context, log *zap.Logger, extra ...func(*audit.Options)) (*audit.Report, error) {
+	f.ctx = ctx
 	accounts, err := f.accounts()
 	if err != nil {
 		return nil, err
@@ -308,7 +376,7 @@ func (f *auditFlags) runAudits(ctx context.Context, log *zap.Logger, extra ...fu
 		return nil, targetErr
 	}
 	var reports []*audit.Report
-	var failed []audit.Incomplete
+	failed := append([]audit.Incomplete(nil), f.skipped...)
 	var firstErr error
 	for i, res := range results {
 		if res.err != nil {
@@ -347,8 +415,9 @@ func (f *auditFlags) runAudits(ctx context.Context, log *zap.Logger, extra ...fu
 	return merged, nil
 }
 
-// writeReport renders a report in the format asked for.
-func writeReport(w io.Writer, r *audit.Report, format string) error {
+// writeReport renders a report in the format asked for; spec, when not
+// empty, is the spec file SARIF results point at.
+func writeReport(w io.Writer, r *audit.Report, format string, spec ...string) error {
 	switch format {
 	case "text", "":
 		return audit.WriteText(w, r, audit.TextOptions{Color: audit.AutoColor(w)})
@@ -360,9 +429,19 @@ func writeReport(w io.Writer, r *audit.Report, format string) error {
 		_, err = w.Write(b)
 		return err
 	case "sarif":
-		return audit.WriteSARIFWith(w, r, audit.SARIFOptions{ToolVersion: currentVersion().Version})
+		o := audit.SARIFOptions{ToolVersion: currentVersion().Version}
+		if len(spec) > 0 && spec[0] != "" && spec[0] != "-" {
+			if data, err := readFileBounded(spec[0], 16<<20); err == nil {
+				o.SpecFile, o.SpecData = filepath.ToSlash(spec[0]), data
+			}
+		}
+		return audit.WriteSARIFWith(w, r, o)
+	case "openmetrics":
+		return audit.WriteOpenMetrics(w, r)
+	case "asff":
+		return audit.WriteASFF(w, r, audit.ASFFOptions{})
 	}
-	return badInput("output %q: want text, json or sarif", format)
+	return badInput("output %q: want text, json, sarif, openmetrics or asff", format)
 }
 
 // parseFailOn parses --fail-on: a severity or "none".
@@ -377,8 +456,80 @@ func parseFailOn(s string) (iamtrust.Severity, bool, error) {
 	return sev, true, nil
 }
 
+// nightly are the flags of the nightly job: what changed since the last
+// run, governed suppressions, and the outputs that reach people.
+type nightly struct {
+	baseline         string
+	suppressions     string
+	failOnPersisting bool
+	failOnChange     bool
+	metricsFile      string
+	securityHub      bool
+}
+
+// apply compares r with the baseline and applies the suppressions. Bad
+// input (an unreadable, corrupt or foreign baseline; a bad suppressions
+// file) is exit 2: the job never silently compares against nothing.
+func (n *nightly) apply(r *audit.Report, now time.Time) error {
+	if n.baseline != "" {
+		b, err := readFileBounded(n.baseline, maxReportBytes)
+		if err != nil {
+			return badInput("--baseline: %v", err)
+		}
+		base, err := audit.DecodeReport(bytes.NewReader(b))
+		if err != nil {
+			return badInput("--baseline %s: %v", n.baseline, err)
+		}
+		if err := audit.ApplyBaseline(r, base); err != nil {
+			return badInput("--baseline %s: %v", n.baseline, err)
+		}
+	}
+	if n.suppressions != "" {
+		b, err := readFileBounded(n.suppressions, 16<<20)
+		if err != nil {
+			return badInput("--suppressions: %v", err)
+		}
+		rules, err := audit.ParseSuppressions(b)
+		if err != nil {
+			return badInput("--suppressions %s: %v", n.suppressions, err)
+		}
+		r.ApplySuppressions(rules, now)
+	}
+	return nil
+}
+
+// sinks writes the metrics file and sends to Security Hub.
+func (n *nightly) sinks(cmd *cobra.Command, f *auditFlags, r *audit.Report, log *zap.Logger) error {
+	if n.metricsFile != "" {
+		if err := audit.WriteMetricsFile(n.metricsFile, r); err != nil {
+			return &exitError{code: 2, err: err}
+		}
+		log.Info("audit: metrics written", zap.String("path", n.metricsFile))
+	}
+	if n.securityHub {
+		if f.awsConfig == nil {
+			f.awsConfig = loadAWSConfig
+		}
+		region := ""
+		if len(f.regions) > 0 {
+			region = f.regions[0]
+		}
+		cfg, err := f.awsConfig(cmd.Context(), region, f.profile, "")
+		if err != nil {
+			return &exitError{code: 2, err: err}
+		}
+		res, err := audit.SendToSecurityHub(cmd.Context(), securityhub.NewFromConfig(cfg), r, audit.ASFFOptions{Region: cfg.Region})
+		if err != nil {
+			return &exitError{code: 2, err: err}
+		}
+		log.Info("audit: sent to Security Hub", zap.Int("imported", res.Imported), zap.Int("archived", res.Archived), zap.Int("calls", res.Calls))
+	}
+	return nil
+}
+
 func newAuditCmd() *cobra.Command {
 	var f auditFlags
+	var n nightly
 	var output, failOn string
 	var allowIncomplete bool
 	cmd := &cobra.Command{
@@ -406,9 +557,15 @@ report says "no clusters found in REGION"; its noClustersIn lists them);
 				return err
 			}
 			switch output {
-			case "text", "json", "sarif":
+			case "text", "json", "sarif", "openmetrics", "asff":
 			default:
-				return badInput("-o %q: want text, json or sarif", output)
+				return badInput("-o %q: want text, json, sarif, openmetrics or asff", output)
+			}
+			if n.failOnPersisting && n.baseline == "" {
+				return badInput("--fail-on-persisting needs --baseline")
+			}
+			if n.failOnChange && n.baseline == "" {
+				return badInput("--fail-on-change needs --baseline: permission changes are measured against it")
 			}
 			log := commandLogger(cmd, f.quiet)
 			defer func() { _ = log.Sync() }()
@@ -427,25 +584,52 @@ report says "no clusters found in REGION"; its noClustersIn lists them);
 				}
 				return badInput("%s (check --cluster and --region)", strings.Join(msgs, "; "))
 			}
-			if err := writeReport(cmd.OutOrStdout(), r, output); err != nil {
+			if err := n.apply(r, time.Now()); err != nil {
+				return err
+			}
+			if err := writeReport(cmd.OutOrStdout(), r, output, f.specFile); err != nil {
+				return err
+			}
+			if err := n.sinks(cmd, &f, r, log); err != nil {
 				return err
 			}
 			if len(r.Clusters) == 0 && len(r.NoClustersIn) > 0 {
 				return &exitError{code: 1, err: fmt.Errorf("no clusters found in %s: nothing but the account's IAM was audited (check --region and the account)", strings.Join(r.NoClustersIn, ", "))}
 			}
-			return auditExit(r, min, failing, allowIncomplete)
+			if n.failOnChange && len(r.PermissionChanges) > 0 {
+				return &exitError{code: 1, err: fmt.Errorf("%d permission change(s) since the baseline (--fail-on-change)", len(r.PermissionChanges))}
+			}
+			return auditExit(r, min, failing && (n.baseline == "" || n.failOnPersisting), allowIncomplete, failing && n.baseline != "" && !n.failOnPersisting)
 		},
 	}
 	f.register(cmd)
 	registerTimeout(cmd.Flags(), 10*time.Minute)
+	cmd.Flags().StringVar(&n.baseline, "baseline", "", "an earlier report (JSON, of the same account or a merged fleet report) to compare with: findings get status new/persisting and firstSeen, resolved ones and permission changes are listed, and --fail-on counts new findings only")
+	cmd.Flags().StringVar(&n.suppressions, "suppressions", "", "YAML file of suppression rules (check, resource, reason, owner, expires); expired rules fail closed")
+	cmd.Flags().BoolVar(&n.failOnPersisting, "fail-on-persisting", false, "with --baseline, let --fail-on count persisting findings too")
+	cmd.Flags().BoolVar(&n.failOnChange, "fail-on-change", false, "with --baseline, exit 1 when any wired role's permissions changed")
+	cmd.Flags().StringVar(&n.metricsFile, "metrics-file", "", "also write OpenMetrics gauges to this file, atomically (node-exporter textfile collector)")
+	cmd.Flags().BoolVar(&n.securityHub, "security-hub", false, "send new findings to AWS Security Hub (BatchImportFindings) and archive resolved ones")
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "report format: text, json or sarif")
 	cmd.Flags().StringVar(&failOn, "fail-on", "high", "exit 1 when a finding is at or above this severity (info, low, medium, high, critical, or none)")
 	cmd.Flags().BoolVar(&allowIncomplete, "allow-incomplete", false, "exit 0 even when some checks could not run")
 	return cmd
 }
 
-// auditExit turns a report into the exit code.
-func auditExit(r *audit.Report, min iamtrust.Severity, failing, allowIncomplete bool) error {
+// auditExit turns a report into the exit code: findings at or above min
+// (all of them, or with onlyNew the new ones), then incomplete checks.
+func auditExit(r *audit.Report, min iamtrust.Severity, failing, allowIncomplete bool, onlyNew ...bool) error {
+	if len(onlyNew) > 0 && onlyNew[0] {
+		n := 0
+		for _, f := range r.NewFindings() {
+			if f.Severity >= min {
+				n++
+			}
+		}
+		if n > 0 {
+			return &exitError{code: 1, err: fmt.Errorf("%d new finding(s) at or above %s since the baseline (%d persisting not counted; --fail-on-persisting counts them)", n, min, len(r.Findings)-len(r.NewFindings()))}
+		}
+	}
 	if failing {
 		if n := len(r.AtOrAbove(min)); n > 0 {
 			return &exitError{code: 1, err: fmt.Errorf("%d of the report's %d finding(s) at or above %s", n, r.Summary.Findings, min)}

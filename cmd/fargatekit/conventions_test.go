@@ -219,11 +219,12 @@ func TestTimeoutDefaults(t *testing.T) {
 	want := map[string]time.Duration{
 		"plan": 10 * time.Minute, "apply": time.Hour, "destroy": time.Hour, "audit": 10 * time.Minute, "fix": 30 * time.Minute,
 		"irsa plan": 5 * time.Minute, "irsa apply": 15 * time.Minute, "kubeconfig": 2 * time.Minute, "token": time.Minute,
+		"access": 5 * time.Minute, "access why": 5 * time.Minute,
 	}
 	got := map[string]time.Duration{}
 	for _, c := range root.Commands() {
 		cmds := c.Commands()
-		if len(cmds) == 0 {
+		if len(cmds) == 0 || c.RunE != nil {
 			cmds = append(cmds, c)
 		}
 		for _, sc := range cmds {
