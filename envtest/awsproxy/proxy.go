@@ -44,6 +44,7 @@ type Proxy struct {
 	rng         *rand.Rand
 	counts      map[string]map[string]int
 	faultCounts map[string]map[string]int
+	deniedRoles map[string]bool // DenyAssumeRole
 	total       int
 	faultTotal  int
 	calls       []Call
@@ -106,6 +107,7 @@ func New(upstream string, opts ...func(*Options)) (*Proxy, error) {
 func (p *Proxy) resetLocked() {
 	p.delays = p.opts.Delays
 	p.faults = nil
+	p.deniedRoles = nil
 	seed := uint64(p.opts.Seed)
 	p.rng = rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	p.resetCountsLocked()
@@ -206,6 +208,8 @@ func (p *Proxy) dispatch(w *recorder, r *http.Request, in *request) {
 		p.serveEKS(w, r, in)
 	case "iam":
 		p.serveIAM(w, r, in)
+	case "sts":
+		p.serveSTS(w, r, in)
 	default:
 		p.pass(w, r, in)
 	}
