@@ -152,6 +152,7 @@ func run(ctx context.Context, n *narrator, specPath string) error {
 		return err
 	}
 	n.report(r, false)
+	clean := r
 
 	n.step("4. Someone makes the walkthrough's classic mistakes")
 	if err := breakThings(ctx, n, e, spec); err != nil {
@@ -165,7 +166,13 @@ func run(ctx context.Context, n *narrator, specPath string) error {
 	}
 	n.report(r, true)
 
-	n.step("6. Fix: apply the findings' remedies")
+	n.step("6. What changed since step 3 (the nightly job with --baseline)")
+	if err := audit.ApplyBaseline(r, clean); err != nil {
+		return err
+	}
+	n.changes(r)
+
+	n.step("7. Fix: apply the findings' remedies")
 	fp, skipped := audit.FixPlan(r, audit.Selection{}, auditOpts...)
 	for _, c := range fp.Pending() {
 		n.item("~", "%s %s", c.Kind, c.Resource)
@@ -177,15 +184,20 @@ func run(ctx context.Context, n *narrator, specPath string) error {
 		return err
 	}
 
-	n.step("7. Audit once more")
+	n.step("8. Audit once more")
 	r, err = audit.Audit(ctx, audit.SpecTarget(spec), auditOpts...)
 	if err != nil {
 		return err
 	}
 	n.report(r, false)
 
-	n.step("8. Write a kubeconfig and use it once (kubectl get svc, EKS token via aws eks get-token)")
+	n.step("9. Write a kubeconfig and use it once (kubectl get svc, EKS token via aws eks get-token)")
 	if err := useKubeconfig(ctx, n, e, spec); err != nil {
+		return err
+	}
+
+	n.step("10. The access map: who is cluster-admin, and who reaches which IAM role through pods")
+	if err := accessMap(ctx, n, e, spec, auditOpts); err != nil {
 		return err
 	}
 	n.finish(time.Since(start))
@@ -316,6 +328,41 @@ func breakThings(ctx context.Context, n *narrator, e *env, spec *eksfargate.Spec
 	return nil
 }
 
+// accessMap prints the demo cluster's access map and writes it as an HTML
+// page, saying where.
+func accessMap(ctx context.Context, n *narrator, e *env, spec *eksfargate.Spec, auditOpts []func(*audit.Options)) error {
+	s, err := audit.Observe(ctx, audit.SpecTarget(spec), auditOpts...)
+	if err != nil {
+		return err
+	}
+	var maps []*audit.AccessMap
+	for _, c := range s.Clusters {
+		maps = append(maps, audit.BuildAccessMap(s, c))
+	}
+	var text bytes.Buffer
+	if err := audit.WriteAccessText(&text, maps); err != nil {
+		return err
+	}
+	for _, line := range strings.Split(strings.TrimRight(text.String(), "\n"), "\n") {
+		fmt.Fprintf(n.w, "    %s\n", line)
+	}
+	path := filepath.Join(os.TempDir(), "fargatekit-demo-access.html")
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	r := audit.Evaluate(s, nil)
+	if err := audit.WriteAccessHTML(f, maps, r.Findings); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	n.done("the access map as a picture: %s (open it in a browser; fargatekit access -o html --out FILE does the same)", path)
+	return nil
+}
+
 // useKubeconfig writes a kubeconfig whose user runs `aws eks get-token`,
 // and runs kubectl with it as the IAM user admin: the apiserver's webhook
 // checks the presigned STS call and maps admin through aws-auth.
@@ -396,15 +443,19 @@ func (n *narrator) fail(err error) {
 func (n *narrator) plan(p *plan.Plan) {
 	marks := map[plan.Action]string{plan.Create: "+", plan.Update: "~", plan.Replace: "~", plan.Delete: "-"}
 	for _, c := range p.Pending() {
+		if c.Deferred {
+			n.item(">", "%-7s %-26s %s (%s)", "defer", c.Kind, c.Resource, c.Summary)
+			continue
+		}
 		summary := ""
 		if c.Summary != "" {
 			summary = " (" + c.Summary + ")"
 		}
 		n.item(marks[c.Action], "%-7s %-26s %s%s", c.Action, c.Kind, c.Resource, summary)
 	}
-	counts := p.Counts()
-	n.done("%d to create, %d to update, %d to replace, %d to delete",
-		counts[plan.Create], counts[plan.Update], counts[plan.Replace], counts[plan.Delete])
+	sum := p.Summarize()
+	n.done("%d to create, %d to update, %d to replace, %d to delete, %d deferred (the cluster side, planned once the cluster exists)",
+		sum.Create, sum.Update, sum.Replace, sum.Delete, sum.Deferred)
 }
 
 func (n *narrator) progress(ev plan.Event) {
@@ -413,6 +464,27 @@ func (n *narrator) progress(ev plan.Event) {
 
 // report prints findings at or above medium with their evidence, and lower
 // ones as one-line notes.
+// changes prints what changed since the baseline: the new findings and the
+// permission changes, as the nightly job reports them first.
+func (n *narrator) changes(r *audit.Report) {
+	var news []string
+	for _, f := range r.NewFindings() {
+		if f.Severity >= iamtrust.SeverityMedium {
+			news = append(news, f.Check)
+		}
+	}
+	n.item("!", "%d new finding(s) at medium or above: %s; %d resolved", len(news), strings.Join(news, ", "), len(r.Resolved))
+	for _, c := range r.PermissionChanges {
+		n.item("~", "%s %s of %s", c.Part, c.Policy, c.Resource)
+		for _, x := range c.Removed {
+			fmt.Fprintf(n.w, "        - %s\n", trim(x, 110))
+		}
+		for _, x := range c.Added {
+			fmt.Fprintf(n.w, "        + %s\n", trim(x, 110))
+		}
+	}
+}
+
 func (n *narrator) report(r *audit.Report, evidence bool) {
 	fs := append([]audit.Finding(nil), r.Findings...)
 	sort.SliceStable(fs, func(i, j int) bool { return fs[i].Severity > fs[j].Severity })
