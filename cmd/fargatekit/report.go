@@ -102,7 +102,7 @@ Exit codes: 0 merged; 2 a report that cannot be read or merged.`,
 
 func newReportRenderCmd() *cobra.Command {
 	var format, failOn string
-	var allowIncomplete bool
+	var allowIncomplete, failOnPersisting bool
 	cmd := &cobra.Command{
 		Use:   "render REPORT.json [-o text|json|sarif]",
 		Short: "Render a JSON audit report as text or SARIF, with audit's exit code",
@@ -113,7 +113,7 @@ Exit codes: as audit's: 0 no finding at or above --fail-on and nothing
 incomplete; 1 findings or incomplete checks; 2 a report that cannot be read.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := checkOutput(format, "text", "json", "sarif"); err != nil {
+			if err := checkOutput(format, "text", "json", "sarif", "openmetrics", "asff"); err != nil {
 				return err
 			}
 			min, failing, err := parseFailOn(failOn)
@@ -127,10 +127,14 @@ incomplete; 1 findings or incomplete checks; 2 a report that cannot be read.`,
 			if err := writeReport(cmd.OutOrStdout(), rs[0], format); err != nil {
 				return err
 			}
-			return auditExit(rs[0], min, failing, allowIncomplete)
+			// A report made against a baseline fails on its new findings,
+			// as audit --baseline does.
+			onlyNew := failing && rs[0].BaselineAt != nil && !failOnPersisting
+			return auditExit(rs[0], min, failing && !onlyNew, allowIncomplete, onlyNew)
 		},
 	}
-	cmd.Flags().StringVarP(&format, "output", "o", "text", "format: text, json or sarif")
+	cmd.Flags().BoolVar(&failOnPersisting, "fail-on-persisting", false, "for a report made with --baseline, let --fail-on count persisting findings too")
+	cmd.Flags().StringVarP(&format, "output", "o", "text", "format: text, json, sarif, openmetrics or asff")
 	// --format was this flag's name before -o/--output became every
 	// command's format flag.
 	cmd.Flags().StringVar(&format, "format", "text", "")

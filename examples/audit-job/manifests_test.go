@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/fargatekit/fargatekit/audit"
 	"io"
 	"os"
 	"path"
@@ -236,6 +237,20 @@ func TestIndexedJobManifest(t *testing.T) {
 	}
 	if !slices.Contains(pvc.Spec.AccessModes, corev1.ReadWriteMany) || pvc.Spec.VolumeName != pv.Name {
 		t.Errorf("claim %s: want ReadWriteMany bound to %s", pvc.Name, pv.Name)
+	}
+	// The nightly loop: last night's merged report is the baseline, the
+	// suppressions file parses, and the merge stores the next baseline.
+	if !strings.Contains(cmdline, "--baseline /reports/baseline.json") || !strings.Contains(cmdline, "--suppressions /etc/fargatekit/suppressions.yaml") {
+		t.Errorf("the shards do not audit against the baseline with the suppressions: %q", cmdline)
+	}
+	if _, err := audit.ParseSuppressions([]byte(cm.Data["suppressions.yaml"])); err != nil {
+		t.Errorf("the example's suppressions do not parse: %v", err)
+	}
+	render := strings.Join(mpod.Containers[0].Args, " ")
+	for _, want := range []string{"-o openmetrics", "/reports/metrics/fargatekit.prom", "/reports/baseline.json", "exit $rc"} {
+		if !strings.Contains(render, want) {
+			t.Errorf("the merge Job's render step lacks %q: %q", want, render)
+		}
 	}
 	checkPod(t, "shard Job", shards.Spec.Template.Spec)
 	checkPod(t, "merge Job", mpod)
