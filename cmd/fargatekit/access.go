@@ -146,7 +146,7 @@ be read); 2 bad input, a cluster that does not exist or cannot be reached.`,
 				err = cerr
 			}
 			if err == nil && out != "" && out != "-" {
-				fmt.Fprintf(cmd.ErrOrStderr(), "fargatekit: wrote %s\n", out)
+				stderrLine(cmd, false, "fargatekit: wrote %s", out)
 			}
 			return err
 		},

@@ -150,7 +150,7 @@ func clusterReadSpec(cmd *cobra.Command, f *clusterFlags) (*eksfargate.Spec, err
 		return nil, clusterBad(fmt.Errorf("%s: %w", f.file, err))
 	}
 	for _, w := range spec.Warnings() {
-		fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", w)
+		stderrLine(cmd, true, "%s", w)
 	}
 	return spec, nil
 }
@@ -170,7 +170,6 @@ func clusterOptions(cmd *cobra.Command, f *clusterFlags, spec *eksfargate.Spec) 
 	if err != nil {
 		return nil, clusterBad(err)
 	}
-	errw := cmd.ErrOrStderr()
 	limits := callLimitsFrom(cmd.Context())
 	return []func(*eksfargate.Options){
 		eksfargate.FromConfig(cfg),
@@ -178,7 +177,7 @@ func clusterOptions(cmd *cobra.Command, f *clusterFlags, spec *eksfargate.Spec) 
 			o.AllowUnowned = f.allowUnowned
 			o.SkipClusterSide = f.awsOnly
 			o.Concurrency = f.concurrency
-			o.Progress = clusterProgress(errw)
+			o.Progress = clusterProgress(cmd)
 			o.Logger = log
 			// The cluster's API through the kubeconfig, or an EKS token as
 			// Plan does by default, with the per-request timeout.
@@ -202,20 +201,21 @@ func clusterOptions(cmd *cobra.Command, f *clusterFlags, spec *eksfargate.Spec) 
 
 // clusterProgress prints the start, the waits (with the time elapsed) and
 // the end of every change.
-func clusterProgress(w io.Writer) func(plan.Event) {
+func clusterProgress(cmd *cobra.Command) func(plan.Event) {
 	return func(ev plan.Event) {
 		if ev.Change == nil {
 			return
 		}
+		c := ev.Change
 		switch ev.State {
 		case "started":
-			fmt.Fprintf(w, "%s %s %s ...\n", ev.Change.Action, ev.Change.Kind, ev.Change.Resource)
+			stderrLine(cmd, false, "%s %s %s ...", c.Action, c.Kind, c.Resource)
 		case "done":
-			fmt.Fprintf(w, "%s %s %s: done (%s)\n", ev.Change.Action, ev.Change.Kind, ev.Change.Resource, ev.Elapsed.Round(time.Second))
+			stderrLine(cmd, false, "%s %s %s: done (%s)", c.Action, c.Kind, c.Resource, ev.Elapsed.Round(time.Second))
 		case "failed":
-			fmt.Fprintf(w, "%s %s %s: failed after %s: %v\n", ev.Change.Action, ev.Change.Kind, ev.Change.Resource, ev.Elapsed.Round(time.Second), ev.Err)
+			stderrLine(cmd, true, "%s %s %s: failed after %s: %v", c.Action, c.Kind, c.Resource, ev.Elapsed.Round(time.Second), ev.Err)
 		default:
-			fmt.Fprintf(w, "  %s: %s (%s)\n", ev.Change.Resource, ev.State, ev.Elapsed.Round(time.Second))
+			stderrLine(cmd, false, "  %s: %s (%s)", c.Resource, ev.State, ev.Elapsed.Round(time.Second))
 		}
 	}
 }
@@ -269,7 +269,6 @@ func clusterRun(cmd *cobra.Command, f *clusterFlags, destroy bool) error {
 	if err != nil {
 		return err
 	}
-	errw := cmd.ErrOrStderr()
 	if p.Empty() {
 		return nil
 	}
@@ -278,7 +277,7 @@ func clusterRun(cmd *cobra.Command, f *clusterFlags, destroy bool) error {
 		if destroy {
 			verb = "destroy"
 		}
-		fmt.Fprintf(errw, "\nNothing changed. Run again with --yes to %s this plan.\n", verb)
+		stderrLine(cmd, false, "\nNothing changed. Run again with --yes to %s this plan.", verb)
 		return nil
 	}
 	ctx := cmd.Context()
@@ -288,6 +287,6 @@ func clusterRun(cmd *cobra.Command, f *clusterFlags, destroy bool) error {
 	if err := eksfargate.Apply(ctx, p, opts...); err != nil {
 		return clusterBad(err)
 	}
-	fmt.Fprintln(errw, "Apply complete.")
+	stderrLine(cmd, false, "Apply complete.")
 	return nil
 }

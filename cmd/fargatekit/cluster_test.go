@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eks"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 
 	"github.com/fargatekit/fargatekit/envtest"
@@ -127,13 +128,34 @@ func TestClusterCommandsLive(t *testing.T) {
 	if code != 0 || !strings.Contains(stderr, "--yes") || clusterExists() {
 		t.Fatalf("apply without --yes: exit %d, cluster exists %t\n%s", code, clusterExists(), stderr)
 	}
-	code, _, stderr = clusterRunCLI(t, "", "apply", "-f", file, "--aws-only", "--yes")
+	code, _, stderr = clusterRunCLI(t, "", "apply", "-f", file, "--aws-only", "--yes", "--log-format", "json")
 	if code != 0 || !clusterExists() || !strings.Contains(stderr, "create eks.cluster cli-test: done") {
 		t.Fatalf("apply --yes: exit %d\n%s", code, stderr)
+	}
+	// --log-format json: progress and the closing line are JSON too.
+	for _, l := range strings.Split(strings.TrimSpace(stderr), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil || m["msg"] == nil {
+			t.Errorf("apply --log-format json: stderr line is not a JSON log entry: %q", l)
+		}
 	}
 	code, out, _ = clusterRunCLI(t, "", "plan", "-f", file, "--aws-only", "--detailed-exitcode")
 	if code != 0 || !strings.HasPrefix(out, "No changes.") {
 		t.Fatalf("plan after apply: exit %d\n%s", code, out)
+	}
+	// Permission drift: AdministratorAccess attached to the pod execution
+	// role behind fargatekit's back is pending (blocked without the opt-in).
+	if _, err := iam.NewFromConfig(cfg).AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: aws.String("cliPodExecutionRole"),
+		PolicyArn: aws.String("arn:aws:iam::aws:policy/AdministratorAccess")}); err != nil {
+		t.Fatal(err)
+	}
+	code, out, _ = clusterRunCLI(t, "", "plan", "-f", file, "--aws-only", "--detailed-exitcode")
+	if code != 1 || !strings.Contains(out, "AdministratorAccess") || !strings.Contains(out, "[blocked: set spec.podExecutionRole.detachUnmanagedPolicies") {
+		t.Fatalf("plan with AdministratorAccess attached out of band: exit %d, want 1\n%s", code, out)
+	}
+	if _, err := iam.NewFromConfig(cfg).DetachRolePolicy(ctx, &iam.DetachRolePolicyInput{RoleName: aws.String("cliPodExecutionRole"),
+		PolicyArn: aws.String("arn:aws:iam::aws:policy/AdministratorAccess")}); err != nil {
+		t.Fatal(err)
 	}
 	code, out, _ = clusterRunCLI(t, "", "destroy", "-f", file, "--aws-only")
 	if code != 0 || !strings.Contains(out, "to delete.") || !clusterExists() {

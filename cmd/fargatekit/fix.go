@@ -48,7 +48,7 @@ that failed.`,
 				o.AllowDestructive = allowDestructive
 				o.ApplyProgress = func(ev plan.Event) {
 					if ev.State == "started" || ev.State == "done" || ev.State == "failed" {
-						fmt.Fprintf(cmd.ErrOrStderr(), "%s %s %s: %s (%s)\n", ev.Change.Action, ev.Change.Kind, ev.Change.Resource, ev.State, ev.Elapsed.Round(time.Millisecond))
+						stderrLine(cmd, false, "%s %s %s: %s (%s)", ev.Change.Action, ev.Change.Kind, ev.Change.Resource, ev.State, ev.Elapsed.Round(time.Millisecond))
 					}
 				}
 			}

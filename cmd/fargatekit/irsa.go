@@ -259,14 +259,14 @@ func runIRSA(cmd *cobra.Command, f *irsaFlags, apply bool) error {
 		return nil
 	}
 	if !f.yes {
-		fmt.Fprintln(cmd.ErrOrStderr(), "\nNothing changed. Run again with --yes to apply this plan.")
+		stderrLine(cmd, false, "\nNothing changed. Run again with --yes to apply this plan.")
 		return nil
 	}
 	if err := irsa.Apply(ctx, p, func(o *plan.Options) {
 		o.Logger = commandLogger(cmd, false)
 		o.Progress = func(ev plan.Event) {
 			if ev.State == "done" || ev.State == "failed" {
-				fmt.Fprintf(cmd.ErrOrStderr(), "%s %s %s\n", ev.State, ev.Change.Action, ev.Change.ID)
+				stderrLine(cmd, false, "%s %s %s", ev.State, ev.Change.Action, ev.Change.ID)
 			}
 		}
 	}); err != nil {

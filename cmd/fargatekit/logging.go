@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
@@ -79,4 +80,32 @@ func newLogger(w io.Writer, format string, verbose, quiet bool) *zap.Logger {
 		enc = zapcore.NewConsoleEncoder(cfg)
 	}
 	return zap.New(zapcore.NewCore(enc, zapcore.AddSync(w), level))
+}
+
+// jsonLogs reports whether the command logs as JSON (--log-format json).
+func jsonLogs(cmd *cobra.Command) bool {
+	f := cmd.Flags().Lookup("log-format")
+	return f != nil && f.Value.String() == "json"
+}
+
+// stderrLine writes a line for people on standard error; under
+// --log-format json it is a JSON log line of the same text instead, so
+// that standard error stays one JSON object a line. A warning reads
+// "warning: …" in text.
+func stderrLine(cmd *cobra.Command, warn bool, format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	if jsonLogs(cmd) {
+		log := commandLogger(cmd, false)
+		if warn {
+			log.Warn(strings.TrimSpace(msg))
+		} else {
+			log.Info(strings.TrimSpace(msg))
+		}
+		_ = log.Sync()
+		return
+	}
+	if warn {
+		msg = "warning: " + msg
+	}
+	fmt.Fprintln(cmd.ErrOrStderr(), msg)
 }

@@ -6,6 +6,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -72,15 +73,21 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err == nil {
 		return 0
 	}
+	code := 2
 	var ee *exitError
 	if errors.As(err, &ee) {
-		if ee.err != nil {
-			fmt.Fprintln(stderr, "fargatekit:", ee.err)
-		}
-		return ee.code
+		code, err = ee.code, ee.err
 	}
-	fmt.Fprintln(stderr, "fargatekit:", err)
-	return 2
+	if err != nil {
+		// Under --log-format json the last word is a JSON line too.
+		if f := root.PersistentFlags().Lookup("log-format"); f != nil && f.Value.String() == "json" {
+			b, _ := json.Marshal(map[string]any{"level": "error", "msg": err.Error(), "exitCode": code})
+			fmt.Fprintln(stderr, string(b))
+		} else {
+			fmt.Fprintln(stderr, "fargatekit:", err)
+		}
+	}
+	return code
 }
 
 func main() {

@@ -77,7 +77,7 @@ Exit codes: 0 merged; 2 a report that cannot be read or merged.`,
 			errw := cmd.ErrOrStderr()
 			for _, w := range m.Warnings {
 				if strings.HasPrefix(w, "merge: ") {
-					fmt.Fprintln(errw, "warning:", w)
+					stderrLine(cmd, true, "%s", w)
 				}
 			}
 			b, err := m.JSON()
