@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -202,11 +203,20 @@ func clusterOptions(cmd *cobra.Command, f *clusterFlags, spec *eksfargate.Spec) 
 // clusterProgress prints the start, the waits (with the time elapsed) and
 // the end of every change.
 func clusterProgress(cmd *cobra.Command) func(plan.Event) {
+	tty := isTerminal(cmd.ErrOrStderr()) && !jsonLogs(cmd)
+	var mu sync.Mutex
+	open := "" // the change whose wait line is being rewritten
 	return func(ev plan.Event) {
 		if ev.Change == nil {
 			return
 		}
+		mu.Lock()
+		defer mu.Unlock()
 		c := ev.Change
+		if tty && open != "" && (ev.State == "started" || ev.State == "done" || ev.State == "failed" || open != c.ID) {
+			fmt.Fprintln(cmd.ErrOrStderr())
+			open = ""
+		}
 		switch ev.State {
 		case "started":
 			stderrLine(cmd, false, "%s %s %s ...", c.Action, c.Kind, c.Resource)
@@ -215,9 +225,48 @@ func clusterProgress(cmd *cobra.Command) func(plan.Event) {
 		case "failed":
 			stderrLine(cmd, true, "%s %s %s: failed after %s: %v", c.Action, c.Kind, c.Resource, ev.Elapsed.Round(time.Second), ev.Err)
 		default:
-			stderrLine(cmd, false, "  %s: %s (%s)", c.Resource, ev.State, ev.Elapsed.Round(time.Second))
+			line := fmt.Sprintf("  %s: %s (%s%s)", c.Resource, ev.State, ev.Elapsed.Round(time.Second), usualDuration(c))
+			if tty {
+				// One updating line per wait on a terminal.
+				fmt.Fprintf(cmd.ErrOrStderr(), "\r\x1b[K%s", line)
+				open = c.ID
+				return
+			}
+			stderrLine(cmd, false, "%s", line)
 		}
 	}
+}
+
+// usualDuration says how long AWS usually takes for a change whose wait is
+// being reported, so that a long wait reads as expected rather than hung.
+func usualDuration(c *plan.Change) string {
+	switch {
+	case c.Kind == eksfargate.KindCluster && c.Action == plan.Create:
+		return "; creating a cluster usually takes about 10 minutes"
+	case c.Kind == eksfargate.KindCluster && c.Action == plan.Delete:
+		return "; deleting a cluster usually takes about 5 minutes"
+	case c.Kind == eksfargate.KindCluster:
+		return "; a cluster update usually takes 5 to 30 minutes"
+	case c.Kind == eksfargate.KindFargateProfile && c.Action == plan.Delete:
+		return "; deleting a Fargate profile usually takes 2 to 10 minutes"
+	case c.Kind == eksfargate.KindFargateProfile:
+		return "; creating a Fargate profile usually takes 2 to 5 minutes"
+	case c.Kind == eksfargate.KindAddon:
+		return "; an add-on usually takes 1 to 3 minutes"
+	case c.Kind == eksfargate.KindNATGateway:
+		return "; a NAT gateway usually takes 1 to 2 minutes"
+	}
+	return ""
+}
+
+// isTerminal reports whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
 // clusterPlan reads the spec, plans (or plans the teardown) and prints
