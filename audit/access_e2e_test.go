@@ -310,4 +310,40 @@ func TestAccessMapAuthModes(t *testing.T) {
 	if slices.Contains(arns, "role/mapped") || !slices.Contains(arns, "role/entry") {
 		t.Errorf("API mode principals %v: want the access entries only", arns)
 	}
+
+	// CONFIG_MAP: only aws-auth counts; system:masters is cluster-admin.
+	buildStack(ctx, t, cfg, "cm", "CONFIG_MAP", podTrustUnscoped, []string{fargatePolicyARN})
+	maps, err = audit.Access(ctx, audit.ClustersTarget(region, "cm"), func(o *audit.Options) { o.AWS = cfg; o.Kube = kubeFor(kube.Config) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mapped *audit.AccessPrincipal
+	for i, p := range maps[0].Principals {
+		if slices.Contains(p.Sources, audit.SourceAccessEntry) {
+			t.Errorf("CONFIG_MAP mode: %s comes from an access entry", p.ARN)
+		}
+		if strings.HasSuffix(p.ARN, "role/mapped") {
+			mapped = &maps[0].Principals[i]
+		}
+	}
+	if mapped == nil || !mapped.ClusterAdmin || !slices.Contains(mapped.ClusterAdminVia, "group system:masters") {
+		t.Errorf("CONFIG_MAP mode: role/mapped %+v, want cluster-admin via system:masters", mapped)
+	}
+
+	// A malformed aws-auth: the map says so, with the line.
+	cm, err := kube.Client.CoreV1().ConfigMaps("kube-system").Get(ctx, "aws-auth", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cm.Data["mapRoles"] = "- rolearn: " + accountARN + "role/mapped\n  username: mapped\n  groups: [system:masters\n"
+	if _, err := kube.Client.CoreV1().ConfigMaps("kube-system").Update(ctx, cm, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	maps, err = audit.Access(ctx, audit.ClustersTarget(region, "cm"), func(o *audit.Options) { o.AWS = cfg; o.Kube = kubeFor(kube.Config) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inc := strings.Join(maps[0].Incomplete, "; "); !strings.Contains(inc, audit.PartAWSAuth) || !strings.Contains(inc, "line") {
+		t.Errorf("malformed aws-auth: incomplete %q, want kube.awsAuth with the line", inc)
+	}
 }

@@ -39,6 +39,13 @@ func runACC01(s *Snapshot) []Finding {
 			if !p.ClusterAdmin || adminAllowed(sp, p.ARN) {
 				continue
 			}
+			// system:masters (bound to cluster-admin by Kubernetes itself)
+			// and AmazonEKSClusterAdminPolicy are IAM-05's.
+			if slices.ContainsFunc(p.ClusterAdminVia, func(v string) bool {
+				return v == "group system:masters" || strings.HasPrefix(v, "access policy AmazonEKSClusterAdminPolicy")
+			}) {
+				continue
+			}
 			var rbac []string
 			for _, v := range p.ClusterAdminVia {
 				if strings.HasPrefix(v, "ClusterRoleBinding ") {
