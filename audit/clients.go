@@ -4,12 +4,13 @@ import (
 	"context"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
+
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/eks"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/fargatekit/fargatekit/internal/awsretry"
 )
 
 // EKSAPI is what the audit reads from EKS, and what Fix writes. Its methods
@@ -107,11 +108,7 @@ func clientsFromConfig(cfg aws.Config, region string) Clients {
 	cfg = cfg.Copy()
 	cfg.Region = region
 	if cfg.Retryer == nil {
-		cfg.Retryer = func() aws.Retryer {
-			return retry.NewAdaptiveMode(func(o *retry.AdaptiveModeOptions) {
-				o.StandardOptions = append(o.StandardOptions, func(so *retry.StandardOptions) { so.MaxAttempts = 8 })
-			})
-		}
+		cfg.Retryer = func() aws.Retryer { return awsretry.New() }
 	}
 	return Clients{
 		EKS: eks.NewFromConfig(cfg),

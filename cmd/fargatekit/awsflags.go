@@ -3,10 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/fargatekit/fargatekit/internal/awsretry"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
@@ -58,9 +58,10 @@ func loadAWSConfig(ctx context.Context, region, profile, roleARN string) (aws.Co
 	if profile != "" {
 		opts = append(opts, config.WithSharedConfigProfile(profile))
 	}
-	opts = append(opts, config.WithRetryer(func() aws.Retryer {
-		return retry.NewAdaptiveMode()
-	}))
+	// One retry policy for every command: more attempts than the SDK's
+	// default of 3, so that an apply rides out throttling, 5xx answers and
+	// dropped connections (internal/awsretry).
+	opts = append(opts, config.WithRetryer(func() aws.Retryer { return awsretry.New() }))
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
 		return aws.Config{}, fmt.Errorf("load AWS configuration: %w", err)

@@ -1,0 +1,66 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+
+	"github.com/fargatekit/fargatekit/envtest"
+	"github.com/fargatekit/fargatekit/envtest/awsproxy"
+)
+
+// TestApplyUnderFaults: one `fargatekit apply` converges while the local AWS
+// throttles 30% of the requests, answers 5% with HTTP 500 and drops 2% of
+// the connections, with no duplicate VPC or subnet; a second plan is empty.
+// The CLI's retry policy (internal/awsretry) is what the library uses, not
+// the SDK's default of 3 attempts.
+func TestApplyUnderFaults(t *testing.T) {
+	a := envtest.NewAWS(t)
+	t.Setenv("AWS_ENDPOINT_URL", a.Endpoint)
+	t.Setenv("AWS_ACCESS_KEY_ID", envtest.AccessKeyID)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", envtest.SecretAccessKey)
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	ctx := context.Background()
+	cfg := a.Config("ap-northeast-1")
+	key, err := kms.NewFromConfig(cfg).CreateKey(ctx, &kms.CreateKeyInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "spec.yaml")
+	spec := strings.Replace(strings.Replace(clusterTestSpec, "KEY", aws.ToString(key.KeyMetadata.Arn), 1), "\nnetwork:\n", "\nnetwork:\n", 1)
+	if err := os.WriteFile(file, []byte(spec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	a.Proxy.AddFault(awsproxy.Fault{Rate: 0.3, Kind: awsproxy.Throttle})
+	a.Proxy.AddFault(awsproxy.Fault{Rate: 0.05, Kind: awsproxy.ServerError})
+	a.Proxy.AddFault(awsproxy.Fault{Rate: 0.02, Kind: awsproxy.Drop})
+	code, _, stderr := clusterRunCLI(t, "", "apply", "-f", file, "--aws-only", "--yes")
+	if code != 0 {
+		t.Fatalf("apply under faults: exit %d\n%s", code, stderr)
+	}
+	if n := a.Proxy.FaultTotal(); n == 0 {
+		t.Fatal("no request was hit by a fault: the test exercised nothing")
+	} else {
+		t.Logf("%d of %d requests hit by a fault", n, a.Proxy.Total())
+	}
+	a.Proxy.ClearFaults()
+	code, out, _ := clusterRunCLI(t, "", "plan", "-f", file, "--aws-only", "--detailed-exitcode")
+	if code != 0 || !strings.HasPrefix(out, "No changes.") {
+		t.Fatalf("plan after the apply under faults: exit %d\n%s", code, out)
+	}
+	vpcs, err := ec2.NewFromConfig(cfg).DescribeVpcs(ctx, &ec2.DescribeVpcsInput{Filters: []ec2types.Filter{{Name: aws.String("tag:fargatekit.io/cluster"), Values: []string{"cli-test"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(vpcs.Vpcs) != 1 {
+		t.Errorf("%d VPCs of the cluster, want 1 (no duplicate from a retry)", len(vpcs.Vpcs))
+	}
+}
