@@ -28,6 +28,12 @@ const (
 	// Latency delays the request by Fault.Latency (default 1s) and then
 	// handles it normally.
 	Latency
+	// LostResponse performs the request (forwards it to moto, or
+	// emulates it) and then closes the connection without answering: AWS
+	// did the write but the answer never arrived. The SDK sees a
+	// connection error and retries, so a create it retries blindly makes
+	// a second resource, or fails with "already exists".
+	LostResponse
 )
 
 // String returns the kind's name.
@@ -43,6 +49,8 @@ func (k FaultKind) String() string {
 		return "Drop"
 	case Latency:
 		return "Latency"
+	case LostResponse:
+		return "LostResponse"
 	}
 	return "FaultKind(" + strconv.Itoa(int(k)) + ")"
 }

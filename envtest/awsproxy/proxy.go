@@ -194,6 +194,10 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeError(rec, in, serverError(in))
 		case Drop:
 			dropConnection(w)
+		case LostResponse:
+			// Do the work, throw the answer away, then drop the line.
+			p.dispatch(&recorder{ResponseWriter: discardWriter{h: http.Header{}}}, r, in)
+			dropConnection(w)
 		}
 		return
 	}
@@ -254,6 +258,14 @@ func (r *recorder) Write(b []byte) (int, error) {
 	}
 	return r.ResponseWriter.Write(b)
 }
+
+// discardWriter is a ResponseWriter that keeps nothing: the answer of a
+// LostResponse.
+type discardWriter struct{ h http.Header }
+
+func (d discardWriter) Header() http.Header         { return d.h }
+func (d discardWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (d discardWriter) WriteHeader(int)             {}
 
 // fail writes an emulated error.
 func (r *recorder) fail(in *request, e *apiError) {
