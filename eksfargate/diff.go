@@ -84,10 +84,11 @@ type step struct {
 // binds them to clients). Problems found by comparing the spec with the
 // live state (public subnets, an unsupported version, an immutable field
 // that differs, an unowned resource to rewrite) are returned as one
-// *ValidationError. Options.AllowUnowned is the only option it reads.
+// *ValidationError. Options.AllowUnowned and Options.AllowDestructive are
+// the only options it reads.
 func Diff(spec *Spec, snap *Snapshot, opts ...func(*Options)) ([]plan.Change, error) {
 	o := newOptions(opts)
-	d, err := diff(spec.Clone().Defaults(), snap, o.AllowUnowned)
+	d, err := diff(spec.Clone().Defaults(), snap, o.AllowUnowned, o.AllowDestructive)
 	if err != nil {
 		return nil, err
 	}
@@ -103,8 +104,10 @@ type differ struct {
 	s            *Spec
 	snap         *Snapshot
 	allowUnowned bool
-	problems     []Problem
-	steps        []step
+	// allowDestructive unblocks the deletes of pruning.
+	allowDestructive bool
+	problems         []Problem
+	steps            []step
 
 	account, partition string
 	version            string
@@ -130,6 +133,9 @@ type differ struct {
 	clusterIDs      []string
 	profileIDs      []string
 	addonIDs        map[string]string
+	// pruneAddonIDs are the deletes of add-ons the spec no longer names:
+	// the IRSA sub-plan deletes their roles after them.
+	pruneAddonIDs []string
 }
 
 func (d *differ) problem(path, rule, fix string) {
@@ -144,12 +150,12 @@ func (d *differ) add(st step) string {
 	return st.ID
 }
 
-func diff(s *Spec, snap *Snapshot, allowUnowned bool) (*differ, error) {
+func diff(s *Spec, snap *Snapshot, allowUnowned, allowDestructive bool) (*differ, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
 	d := &differ{
-		s: s, snap: snap, allowUnowned: allowUnowned,
+		s: s, snap: snap, allowUnowned: allowUnowned, allowDestructive: allowDestructive,
 		account: snap.AccountID, partition: snap.Partition,
 		known:     map[string]string{},
 		roleTimes: map[string]time.Time{},
@@ -168,6 +174,7 @@ func diff(s *Spec, snap *Snapshot, allowUnowned bool) (*differ, error) {
 	d.cluster()
 	d.profiles()
 	d.addons()
+	d.prune()
 	if len(d.problems) > 0 {
 		return nil, &ValidationError{Problems: d.problems}
 	}

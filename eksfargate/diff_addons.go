@@ -185,6 +185,18 @@ func (d *differ) addons() {
 			upd.version = before.Version
 			what = append(what, "retry the failed update")
 		}
+		if set, unset := tagDrift(live.Tags, as.tags); len(set) > 0 || len(unset) > 0 {
+			addonARN := aws.ToString(live.AddonArn)
+			tb, ta := tagViews(live.Tags, set, unset)
+			tch := plan.Change{ID: id + "/tags", Kind: KindAddon, Resource: d.s.Name + "/" + a.Name, Action: plan.Update,
+				Summary: tagSummary(set, unset), Before: tb, After: ta, Requirement: req, DependsOn: append([]string{}, d.clusterIDs...)}
+			if waitID != "" {
+				tch.DependsOn = append(tch.DependsOn, waitID)
+			}
+			d.add(step{Change: tch, run: func(ctx context.Context, x *executor, r plan.Reporter) error {
+				return x.retagEKS(ctx, addonARN, set, unset)
+			}})
+		}
 		ch := plan.Change{ID: id, Kind: KindAddon, Resource: d.s.Name + "/" + a.Name, Before: before, After: want, Requirement: req}
 		if len(what) == 0 {
 			ch.Action = plan.NoOp

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
 
 	"github.com/fargatekit/fargatekit/plan"
@@ -233,6 +234,16 @@ func (d *differ) cluster() {
 				return x.updateEndpoint(ctx, w.Public, w.Private, w.CIDRs, r)
 			})
 	}
+	if !sameSet(before.SubnetIDs, want.SubnetIDs) && d.clusterSubnetsAllowed(cl, want.SubnetIDs) {
+		keys := slices.Clone(want.subnetKeys)
+		update("subnets", "subnets "+strings.Join(sortedCopy(before.SubnetIDs), ", ")+" → "+strings.Join(sortedCopy(want.SubnetIDs), ", "),
+			map[string][]string{"subnetIds": sortedCopy(before.SubnetIDs)}, map[string][]string{"subnetIds": sortedCopy(want.SubnetIDs)}, reqNetwork,
+			func(ctx context.Context, x *executor, r plan.Reporter) error {
+				return x.updateSubnets(ctx, keys, r)
+			})
+		last := &d.steps[len(d.steps)-1]
+		last.DependsOn = append(last.DependsOn, d.subnetIDs...) // subnets created by this plan first
+	}
 	if !slices.Equal(before.Logging, want.Logging) {
 		var on, off []string
 		for _, t := range want.Logging {
@@ -278,20 +289,36 @@ func (d *differ) cluster() {
 				return x.updateDeletionProtection(ctx, on, r)
 			})
 	}
-	if missing := missingTags(cl.Tags, want.Tags); len(missing) > 0 {
+	if missing, unset := tagDrift(cl.Tags, want.Tags); len(missing) > 0 || len(unset) > 0 {
 		owned := d.owned(cl.Tags)
 		if _, claims := missing[OwnerTag]; claims && !owned {
 			delete(missing, OwnerTag) // never claim ownership of a cluster fargatekit did not create
 		}
-		if len(missing) > 0 {
+		if !owned {
+			unset = nil // fargatekit.io/* tags of a cluster fargatekit does not own are not its to remove
+		}
+		if len(missing) > 0 || len(unset) > 0 {
+			summary := "tags " + strings.Join(specSortedKeys(missing), ", ")
+			if len(unset) > 0 {
+				summary = tagSummary(nil, unset)
+				if len(missing) > 0 {
+					summary = "tags " + strings.Join(specSortedKeys(missing), ", ") + "; " + summary
+				}
+			}
+			afterTags := maps.Clone(missing)
+			beforeTags := map[string]string{}
+			maps.Copy(beforeTags, before.Tags)
+			for _, k := range unset {
+				beforeTags[k] = cl.Tags[k]
+			}
 			ch := plan.Change{ID: id + "/tags", Kind: KindCluster, Resource: arn, Action: plan.Update,
-				Summary: "tags " + strings.Join(specSortedKeys(missing), ", "), Before: map[string]map[string]string{"tags": before.Tags},
-				After: map[string]map[string]string{"tags": maps.Clone(missing)}, Requirement: reqCluster}
+				Summary: summary, Before: map[string]map[string]string{"tags": beforeTags},
+				After: map[string]map[string]string{"tags": afterTags}, Requirement: reqCluster}
 			if waitID != "" {
 				ch.DependsOn = []string{waitID}
 			}
 			d.clusterIDs = append(d.clusterIDs, d.add(step{Change: ch, run: func(ctx context.Context, x *executor, r plan.Reporter) error {
-				return x.tagCluster(ctx, arn, missing)
+				return x.retagEKS(ctx, arn, missing, unset)
 			}}))
 		}
 	}
@@ -311,4 +338,44 @@ func clusterAuthRank(m string) int {
 		return 3
 	}
 	return 0
+}
+
+// clusterSubnetsAllowed checks new subnets of an existing cluster against
+// what EKS allows (UpdateClusterConfig): the cluster's VPC only, and at
+// least two availability zones. A refused change is a problem naming the
+// spec's subnets; subnets still to be created are in the spec's VPC.
+func (d *differ) clusterSubnetsAllowed(cl *ekstypes.Cluster, ids []string) bool {
+	path := "spec.network.subnetIDs"
+	if d.s.Network.VPC != nil {
+		path = "spec.network.vpc"
+	}
+	clusterVPC := ""
+	if cl.ResourcesVpcConfig != nil {
+		clusterVPC = aws.ToString(cl.ResourcesVpcConfig.VpcId)
+	}
+	live := map[string]ec2types.Subnet{}
+	for _, sn := range d.snap.Network.Subnets {
+		live[aws.ToString(sn.SubnetId)] = sn
+	}
+	zones := map[string]bool{}
+	unknown := false
+	ok := true
+	for _, id := range ids {
+		sn, found := live[id]
+		if !found {
+			unknown = true
+			continue
+		}
+		zones[aws.ToString(sn.AvailabilityZone)] = true
+		if v := aws.ToString(sn.VpcId); clusterVPC != "" && v != clusterVPC {
+			d.problem(path, fmt.Sprintf("the subnet %s is in VPC %s, but the cluster %s is in VPC %s: EKS can change a cluster's subnets only within its VPC", id, v, d.s.Name, clusterVPC),
+				"use subnets of "+clusterVPC+", or create a new cluster for the other VPC")
+			ok = false
+		}
+	}
+	if ok && !unknown && len(zones) < 2 {
+		d.problem(path, fmt.Sprintf("the cluster's new subnets are in %d availability zone(s); EKS needs subnets in at least 2", len(zones)), "add a subnet in another availability zone")
+		ok = false
+	}
+	return ok
 }

@@ -157,6 +157,18 @@ func (d *differ) role(path string, spec RoleSpec, live *RoleSnapshot, trust *iam
 			return x.repairRole(ctx, name, trustDrift, trustJSON, boundary)
 		}}))
 	}
+	if owned {
+		// Tag drift of a role fargatekit owns: spec tags missing or with
+		// another value, fargatekit.io/* tags the spec does not name.
+		if set, unset := tagDrift(liveTags, tags); len(set) > 0 || len(unset) > 0 {
+			tb, ta := tagViews(liveTags, set, unset)
+			ids = append(ids, d.add(step{Change: plan.Change{ID: id + "/tags", Kind: KindRole, Resource: arn, Action: plan.Update,
+				Summary: tagSummary(set, unset), Before: tb, After: ta, Requirement: req,
+			}, run: func(ctx context.Context, x *executor, rep plan.Reporter) error {
+				return x.retagRole(ctx, name, set, unset)
+			}}))
+		}
+	}
 	for _, p := range policies {
 		if slices.Contains(live.AttachedPolicyARNs, p) {
 			d.attach(name, p, req, false, true)

@@ -198,13 +198,23 @@ func (d *differ) ownedNetwork() {
 		live := ec2TagMap(liveVPC.Tags)
 		before := vpcView{ID: id, CIDR: aws.ToString(liveVPC.CidrBlock), DNS: live[vpcDNSTag] == "enabled", Tags: subsetTags(live, vpcTags)}
 		want.ID = id
-		missing := missingTags(live, vpcTags)
-		if !before.DNS || len(missing) > 0 {
+		missing, unset := tagDrift(live, vpcTags, vpcDNSTag)
+		if !before.DNS || len(missing) > 0 || len(unset) > 0 {
+			summary := "enable DNS support and hostnames; tags"
+			if before.DNS {
+				summary = tagSummary(missing, unset)
+			}
+			for _, k := range unset {
+				before.Tags[k] = live[k]
+			}
 			d.netIDs = append(d.netIDs, d.add(step{Change: plan.Change{
 				ID: vpcID, Kind: KindVPC, Resource: d.netName("vpc") + " (" + id + ")", Action: plan.Update,
-				Summary: "enable DNS support and hostnames; tags", Before: before, After: want, Requirement: reqVPCDNS,
+				Summary: summary, Before: before, After: want, Requirement: reqVPCDNS,
 			}, run: func(ctx context.Context, x *executor, r plan.Reporter) error {
-				return x.repairVPC(ctx, id, missing)
+				if err := x.repairVPC(ctx, id, missing); err != nil {
+					return err
+				}
+				return x.untagEC2(ctx, id, unset)
 			}}))
 		} else {
 			d.add(step{Change: plan.Change{ID: vpcID, Kind: KindVPC, Resource: d.netName("vpc") + " (" + id + ")", Action: plan.NoOp, Before: before, After: want}})
@@ -306,21 +316,30 @@ func (d *differ) ownedNetwork() {
 			liveTags := ec2TagMap(live.Tags)
 			want.ID = id
 			before := subnetView{ID: id, AvailabilityZone: az, CIDR: cidr, MapPublicIPOnLaunch: aws.ToBool(live.MapPublicIpOnLaunch), Tags: subsetTags(liveTags, tags)}
-			missing := missingTags(liveTags, tags)
+			missing, unset := tagDrift(liveTags, tags)
 			fixMap := public && !before.MapPublicIPOnLaunch
+			for _, k := range unset {
+				before.Tags[k] = liveTags[k]
+			}
 			ch.Before, ch.After = before, want
-			if len(missing) > 0 || fixMap {
+			if len(missing) > 0 || fixMap || len(unset) > 0 {
 				ch.Action = plan.Update
 				var what []string
 				if len(missing) > 0 {
 					what = append(what, "tags "+strings.Join(specSortedKeys(missing), ", "))
+				}
+				if len(unset) > 0 {
+					what = append(what, "untag "+strings.Join(unset, ", "))
 				}
 				if fixMap {
 					what = append(what, "map public IPs on launch")
 				}
 				ch.Summary = strings.Join(what, "; ")
 				sid := d.add(step{Change: ch, run: func(ctx context.Context, x *executor, r plan.Reporter) error {
-					return x.repairSubnet(ctx, id, missing, fixMap)
+					if err := x.repairSubnet(ctx, id, missing, fixMap); err != nil {
+						return err
+					}
+					return x.untagEC2(ctx, id, unset)
 				}})
 				d.netIDs, d.subnetIDs = append(d.netIDs, sid), append(d.subnetIDs, sid)
 				continue

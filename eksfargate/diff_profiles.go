@@ -218,6 +218,18 @@ func (d *differ) profiles() {
 				ch.DependsOn, ch.Serial = nil, ""
 				mainID = d.add(step{Change: ch})
 			}
+			if set, unset := tagDrift(match.Tags, ps.tags); len(set) > 0 || len(unset) > 0 {
+				profileARN := aws.ToString(match.FargateProfileArn)
+				tb, ta := tagViews(match.Tags, set, unset)
+				tch := plan.Change{ID: id + "/tags", Kind: KindFargateProfile, Resource: d.s.Name + "/" + name, Action: plan.Update,
+					Summary: tagSummary(set, unset), Before: tb, After: ta, Requirement: reqProfile}
+				if match.Status == ekstypes.FargateProfileStatusCreating {
+					tch.DependsOn = []string{mainID}
+				}
+				d.add(step{Change: tch, run: func(ctx context.Context, x *executor, r plan.Reporter) error {
+					return x.retagEKS(ctx, profileARN, set, unset)
+				}})
+			}
 			for _, old := range olds {
 				d.deleteOldProfile(path, old, ps.tags, serial, []string{mainID}, "left over from a replacement of "+sp.Name)
 			}

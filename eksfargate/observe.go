@@ -54,8 +54,16 @@ type Snapshot struct {
 	// FargateProfiles are the profiles of the cluster whose names are a
 	// spec profile's name or a replacement of it (NAME-xxxxxxxx).
 	FargateProfiles []ekstypes.FargateProfile
+	// OtherFargateProfiles are the cluster's other profiles (neither a spec
+	// profile nor a replacement of one): candidates for pruning, which
+	// Diff deletes only when they carry OwnerTag with the cluster's name.
+	OtherFargateProfiles []ekstypes.FargateProfile
 	// Addons are the spec's addons that exist, by name.
 	Addons map[string]*ekstypes.Addon
+	// OtherAddons are the cluster's add-ons that the spec does not name
+	// (ListAddons, then DescribeAddon for each), by name: candidates for
+	// pruning, deleted only when they carry OwnerTag.
+	OtherAddons map[string]*ekstypes.Addon
 	// AddonDefaultVersions maps an addon to the version
 	// DescribeAddonVersions marks default for AddonVersionsFor; read for
 	// addons to be created without a version in the spec.
@@ -217,6 +225,8 @@ func observe(ctx context.Context, o Options, s *Spec) (*Snapshot, error) {
 		AccountID: s.AccountID,
 		Partition: iamtrust.PartitionForRegion(s.Region),
 		Addons:    map[string]*ekstypes.Addon{},
+
+		OtherAddons: map[string]*ekstypes.Addon{},
 	}}
 	ob.snap.ClusterRole.Name = roleName(s.ClusterRole)
 	ob.snap.PodExecutionRole.Name = roleName(s.PodExecutionRole)
@@ -255,6 +265,7 @@ func observe(ctx context.Context, o Options, s *Spec) (*Snapshot, error) {
 		for _, a := range s.Addons {
 			g.do(func(ctx context.Context) error { return ob.addon(ctx, a.Name) })
 		}
+		g.do(ob.otherAddons)
 	}
 	if ob.needVersions() {
 		g.do(ob.clusterVersions)
@@ -674,6 +685,7 @@ func (ob *observer) availabilityZones(ctx context.Context) error {
 
 func (ob *observer) fargateProfiles(ctx context.Context) error {
 	var names []string
+	other := map[string]bool{}
 	p := eks.NewListFargateProfilesPaginator(ob.c.EKS, &eks.ListFargateProfilesInput{ClusterName: aws.String(ob.s.Name)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
@@ -684,9 +696,11 @@ func (ob *observer) fargateProfiles(ctx context.Context) error {
 			return readErr("eks ListFargateProfiles "+ob.s.Name, err)
 		}
 		for _, n := range page.FargateProfileNames {
+			names = append(names, n)
+			other[n] = true
 			for _, sp := range ob.s.FargateProfiles {
 				if profileBelongsTo(sp.Name, n) {
-					names = append(names, n)
+					other[n] = false
 					break
 				}
 			}
@@ -721,9 +735,56 @@ func (ob *observer) fargateProfiles(ctx context.Context) error {
 	ob.mu.Lock()
 	defer ob.mu.Unlock()
 	for _, fp := range profiles {
-		if fp != nil {
+		switch {
+		case fp == nil:
+		case other[aws.ToString(fp.FargateProfileName)]:
+			ob.snap.OtherFargateProfiles = append(ob.snap.OtherFargateProfiles, *fp)
+		default:
 			ob.snap.FargateProfiles = append(ob.snap.FargateProfiles, *fp)
 		}
+	}
+	return nil
+}
+
+// otherAddons lists the cluster's add-ons (one ListAddons) and describes
+// those the spec does not name, for pruning.
+func (ob *observer) otherAddons(ctx context.Context) error {
+	inSpec := map[string]bool{}
+	for _, a := range ob.s.Addons {
+		inSpec[a.Name] = true
+	}
+	var names []string
+	p := eks.NewListAddonsPaginator(ob.c.EKS, &eks.ListAddonsInput{ClusterName: aws.String(ob.s.Name)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if awsNotFound(err) {
+			return nil
+		}
+		if u := unavailable("eks:ListAddons", "the cluster's add-ons", "grant the permission, or use an endpoint that serves the EKS add-ons API; add-ons the spec no longer names are not pruned until then", err); u != nil {
+			ob.fallback("the cluster's add-ons could not be listed (eks:ListAddons): add-ons the spec no longer names are not pruned", u)
+			return nil
+		}
+		if err != nil {
+			return readErr("eks ListAddons "+ob.s.Name, err)
+		}
+		for _, n := range page.Addons {
+			if !inSpec[n] {
+				names = append(names, n)
+			}
+		}
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		out, err := ob.c.EKS.DescribeAddon(ctx, &eks.DescribeAddonInput{ClusterName: aws.String(ob.s.Name), AddonName: aws.String(n)})
+		if awsNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return readErr("eks DescribeAddon "+n, err)
+		}
+		ob.mu.Lock()
+		ob.snap.OtherAddons[n] = out.Addon
+		ob.mu.Unlock()
 	}
 	return nil
 }

@@ -35,6 +35,13 @@ type Options struct {
 	// it such a change makes Plan fail with a *ValidationError that says
 	// which resource and why.
 	AllowUnowned bool
+	// AllowDestructive lets Apply delete what the spec no longer names:
+	// the Fargate profiles and add-ons that carry OwnerTag with the
+	// cluster's name but are not in the spec (and, through the IRSA
+	// sub-plan, service-account roles and the OIDC provider). Without it
+	// those deletes are in the plan as pending but blocked (plan.Change
+	// Blocked): they count as drift and Apply skips them.
+	AllowDestructive bool
 	// Kube returns a Kubernetes client for the cluster, for the cluster-side
 	// changes (CoreDNS, aws-auth, IRSA service accounts). nil means no
 	// cluster-side changes: the plan then notes them as skipped.

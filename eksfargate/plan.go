@@ -51,7 +51,7 @@ func Plan(ctx context.Context, spec *Spec, opts ...func(*Options)) (*plan.Plan, 
 	if err != nil {
 		return nil, err
 	}
-	d, err := diff(s, snap, o.AllowUnowned)
+	d, err := diff(s, snap, o.AllowUnowned, o.AllowDestructive)
 	if err != nil {
 		return nil, err
 	}
@@ -172,6 +172,10 @@ func (d *differ) planClusterSide(ctx context.Context, x *executor, p *plan.Plan)
 	var irsaIDs []string
 	for i := range irsaChanges {
 		irsaChanges[i].DependsOn = append(irsaChanges[i].DependsOn, clusterDeps...)
+		if c := irsaChanges[i]; c.Kind == irsa.KindRole && c.Action == plan.Delete {
+			// The add-on before its role.
+			irsaChanges[i].DependsOn = append(irsaChanges[i].DependsOn, d.pruneAddonIDs...)
+		}
 		irsaIDs = append(irsaIDs, irsaChanges[i].ID)
 	}
 	p.Changes = append(p.Changes, irsaChanges...)
@@ -221,15 +225,22 @@ func (x *executor) clusterSideChanges(ctx context.Context, cl *ekstypes.Cluster,
 		notes = append(notes, plan.Change{ID: clusterSideNoteID + "/" + what, Kind: KindClusterSideNotice, Resource: s.Name,
 			Action: plan.NoOp, Summary: what + " not planned: " + why})
 	}
-	// IRSA.
-	if s.wantsIRSA() {
-		iamc, okIAM := x.c.IAM.(irsa.IAMClient)
+	// IRSA. A spec without IRSA is planned too (the provider unmanaged, no
+	// roles), so that the roles and the provider it no longer names are
+	// pruned.
+	if iamc, okIAM := x.c.IAM.(irsa.IAMClient); s.wantsIRSA() || okIAM {
 		eksc, _ := x.c.EKS.(irsa.EKSClient)
 		issuer := ""
 		if cl.Identity != nil && cl.Identity.Oidc != nil {
 			issuer = aws.ToString(cl.Identity.Oidc.Issuer)
 		}
+		irsaOpts := x.irsaOptions()
+		if !s.wantsIRSA() {
+			irsaOpts = append(irsaOpts, func(o *irsa.Options) { o.OIDCProvider = false })
+		}
 		switch {
+		case (!okIAM || issuer == "") && !s.wantsIRSA():
+			// Nothing to prune that could be found.
 		case !okIAM:
 			note("IRSA", "Options.Clients.IAM does not implement irsa.IAMClient")
 		case kube == nil && len(s.IRSA.ServiceAccounts) > 0:
@@ -239,7 +250,7 @@ func (x *executor) clusterSideChanges(ctx context.Context, cl *ekstypes.Cluster,
 		default:
 			ip, err := irsa.Plan(ctx, irsa.Clients{IAM: iamc, EKS: eksc, Kube: kube},
 				irsa.Cluster{Name: s.Name, Region: s.Region, AccountID: account, Partition: partition, IssuerURL: issuer},
-				s.IRSA.ServiceAccounts, x.irsaOptions()...)
+				s.IRSA.ServiceAccounts, irsaOpts...)
 			if err != nil {
 				return nil, nil, nil, fmt.Errorf("eksfargate: IRSA: %w", err)
 			}
@@ -289,6 +300,9 @@ func (x *executor) irsaOptions() []func(*irsa.Options) {
 		o.Now = x.o.Now
 		o.PollInterval = x.o.PollInterval
 		o.AddonTimeout = x.o.Timeouts.Addon
+		o.AllowDestructive = x.o.AllowDestructive
+		// The provider goes when the spec no longer asks for it.
+		o.PruneOIDCProvider = true
 	}
 	return append([]func(*irsa.Options){base}, x.o.IRSA...)
 }

@@ -186,6 +186,20 @@ func (x *executor) updateEndpoint(ctx context.Context, public, private bool, cid
 	return x.updateConfig(ctx, "endpoint access", &eks.UpdateClusterConfigInput{ResourcesVpcConfig: vpc}, report)
 }
 
+// updateSubnets moves the cluster to the subnets of keys (resolved now,
+// so that subnets created by the same apply are included).
+func (x *executor) updateSubnets(ctx context.Context, keys []string, report plan.Reporter) error {
+	var ids []string
+	for _, k := range keys {
+		id, err := x.id(k)
+		if err != nil {
+			return err
+		}
+		ids = append(ids, id)
+	}
+	return x.updateConfig(ctx, "subnets", &eks.UpdateClusterConfigInput{ResourcesVpcConfig: &ekstypes.VpcConfigRequest{SubnetIds: ids}}, report)
+}
+
 func (x *executor) updateLogging(ctx context.Context, enabled []string, report plan.Reporter) error {
 	return x.updateConfig(ctx, "logging", &eks.UpdateClusterConfigInput{Logging: loggingRequest(enabled)}, report)
 }
@@ -247,13 +261,6 @@ func (x *executor) associateEncryption(ctx context.Context, key string, report p
 		return fmt.Errorf("cluster %s: encrypt secrets with %s: %w", x.cluster, key, err)
 	}
 	return x.waitUpdate(ctx, out.Update, "", report)
-}
-
-func (x *executor) tagCluster(ctx context.Context, arn string, tags map[string]string) error {
-	if _, err := x.c.EKS.TagResource(ctx, &eks.TagResourceInput{ResourceArn: aws.String(arn), Tags: tags}); err != nil {
-		return fmt.Errorf("tag cluster %s: %w", x.cluster, err)
-	}
-	return nil
 }
 
 // deleteCluster deletes the control plane and waits until it is gone.

@@ -58,6 +58,11 @@ type DeleteOpenIDConnectProviderAPI interface {
 	DeleteOpenIDConnectProvider(ctx context.Context, params *iam.DeleteOpenIDConnectProviderInput, optFns ...func(*iam.Options)) (*iam.DeleteOpenIDConnectProviderOutput, error)
 }
 
+// DeleteRoleAPI deletes a role the spec no longer names (pruning).
+type DeleteRoleAPI interface {
+	DeleteRole(ctx context.Context, params *iam.DeleteRoleInput, optFns ...func(*iam.Options)) (*iam.DeleteRoleOutput, error)
+}
+
 // ListRolesAPI lists roles with their trust policies, in bulk.
 type ListRolesAPI interface {
 	ListRoles(ctx context.Context, params *iam.ListRolesInput, optFns ...func(*iam.Options)) (*iam.ListRolesOutput, error)
@@ -195,6 +200,7 @@ type IAMClient interface {
 	ListRolesAPI
 	GetRoleAPI
 	CreateRoleAPI
+	DeleteRoleAPI
 	UpdateAssumeRolePolicyAPI
 	TagRoleAPI
 	PutRolePermissionsBoundaryAPI

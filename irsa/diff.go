@@ -89,7 +89,7 @@ type differ struct {
 	s *Snapshot
 	x *executor
 
-	providers, policies, roles, attachments, inline, serviceAccounts, addons, restarts, notes []plan.Change
+	providers, policies, roles, attachments, inline, serviceAccounts, addons, restarts, prunes, notes []plan.Change
 
 	drift []Drift
 	errs  []error
@@ -131,11 +131,12 @@ func diff(c Clients, d *desired, s *Snapshot) (*Result, error) {
 	for _, r := range d.roles {
 		f.restartWorkloads(r)
 	}
+	f.prune()
 	if err := errors.Join(f.errs...); err != nil {
 		return nil, err
 	}
 	var cs []plan.Change
-	for _, group := range [][]plan.Change{f.providers, f.policies, f.roles, f.attachments, f.inline, f.serviceAccounts, f.addons, f.restarts, f.notes} {
+	for _, group := range [][]plan.Change{f.providers, f.policies, f.roles, f.attachments, f.inline, f.serviceAccounts, f.addons, f.restarts, f.prunes, f.notes} {
 		cs = append(cs, group...)
 	}
 	return &Result{Changes: cs, Drift: f.drift}, nil

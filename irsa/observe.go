@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -37,6 +39,15 @@ type Snapshot struct {
 	// (IAM matches role names without regard to case; Role.Name is IAM's
 	// spelling).
 	Roles map[string]*Role
+	// OtherRoles are the roles the spec does not name whose trust policy
+	// names the cluster's OIDC provider, by IAM's name, with their tags
+	// and policies: candidates for pruning (only those that carry
+	// OwnerTag with the cluster's name are deleted).
+	OtherRoles map[string]*Role
+	// OtherServiceAccounts are the ServiceAccounts that the trust policies
+	// of OtherRoles name and that exist (read only when Clients.Kube is
+	// set), for removing their role annotation before the role goes.
+	OtherServiceAccounts map[ServiceAccountRef]*ServiceAccount
 	// Policies are the customer managed policies fargatekit owns (the IPv6
 	// CNI policy) that exist, by ARN.
 	Policies map[string]*Policy
@@ -182,9 +193,12 @@ func observe(ctx context.Context, c Clients, d *desired) (*Snapshot, error) {
 	}
 	s := &Snapshot{
 		Roles:           map[string]*Role{},
+		OtherRoles:      map[string]*Role{},
 		Policies:        map[string]*Policy{},
 		ServiceAccounts: map[ServiceAccountRef]*ServiceAccount{},
 		Namespaces:      map[string]bool{},
+
+		OtherServiceAccounts: map[ServiceAccountRef]*ServiceAccount{},
 	}
 	var mu sync.Mutex // guards s during the parallel phases
 	// Phase 1: independent bulk reads.
@@ -224,6 +238,14 @@ func observe(ctx context.Context, c Clients, d *desired) (*Snapshot, error) {
 	for _, r := range d.roles {
 		if role := s.Roles[r.name]; role != nil {
 			tasks = append(tasks, func(ctx context.Context) error { return observeRoleDetails(ctx, c.IAM, r, role) })
+		}
+	}
+	for _, role := range s.OtherRoles {
+		tasks = append(tasks, func(ctx context.Context) error { return observeRoleDetails(ctx, c.IAM, &desiredRole{}, role) })
+		if c.Kube != nil {
+			for _, ref := range trustedServiceAccounts(role.TrustSource) {
+				tasks = append(tasks, func(ctx context.Context) error { return observeOtherServiceAccount(ctx, c, ref, s, &mu) })
+			}
 		}
 	}
 	if missingServiceAccount(d, s) {
@@ -304,11 +326,9 @@ func iamTags(tags []iamtypes.Tag) map[string]string {
 	return m
 }
 
-// observeRoles lists every role once and keeps the spec's.
+// observeRoles lists every role once and keeps the spec's, and the other
+// roles that trust the cluster's OIDC provider (candidates for pruning).
 func observeRoles(ctx context.Context, api ListRolesAPI, d *desired, s *Snapshot, mu *sync.Mutex) error {
-	if len(d.roles) == 0 {
-		return nil
-	}
 	// IAM role names are unique without regard to case: "API" is the role
 	// "api". Key the spec's names by their lower-case form.
 	want := make(map[string]string, len(d.roles))
@@ -324,7 +344,7 @@ func observeRoles(ctx context.Context, api ListRolesAPI, d *desired, s *Snapshot
 		for _, r := range out.Roles {
 			name := aws.ToString(r.RoleName)
 			specName, ok := want[strings.ToLower(name)]
-			if !ok {
+			if !ok && !strings.Contains(aws.ToString(r.AssumeRolePolicyDocument), d.hostPath) && !strings.Contains(aws.ToString(r.AssumeRolePolicyDocument), url.QueryEscape(d.hostPath)) {
 				continue
 			}
 			role := &Role{Name: name, ARN: aws.ToString(r.Arn), Path: aws.ToString(r.Path), ID: aws.ToString(r.RoleId)}
@@ -335,8 +355,15 @@ func observeRoles(ctx context.Context, api ListRolesAPI, d *desired, s *Snapshot
 			if role.TrustSource == "" {
 				role.TrustSource = aws.ToString(r.AssumeRolePolicyDocument)
 			}
+			if !ok && !strings.Contains(role.TrustSource, d.providerARN) {
+				continue
+			}
 			mu.Lock()
-			s.Roles[specName] = role
+			if ok {
+				s.Roles[specName] = role
+			} else {
+				s.OtherRoles[name] = role
+			}
 			mu.Unlock()
 		}
 	}
@@ -473,6 +500,42 @@ func observeServiceAccounts(ctx context.Context, c Clients, d *desired, s *Snaps
 	if err != nil {
 		return fmt.Errorf("irsa: list ServiceAccounts: %w", err)
 	}
+	return nil
+}
+
+// serviceAccountSub matches the ServiceAccounts a trust policy names in
+// its :sub conditions.
+var serviceAccountSub = regexp.MustCompile(`system:serviceaccount:([a-z0-9.-]+):([a-z0-9.-]+)`)
+
+// trustedServiceAccounts returns the ServiceAccounts (without wildcards)
+// that a trust policy names, sorted.
+func trustedServiceAccounts(trust string) []ServiceAccountRef {
+	seen := map[ServiceAccountRef]bool{}
+	var out []ServiceAccountRef
+	for _, m := range serviceAccountSub.FindAllStringSubmatch(trust, -1) {
+		ref := ServiceAccountRef{Namespace: m[1], Name: m[2]}
+		if !seen[ref] {
+			seen[ref] = true
+			out = append(out, ref)
+		}
+	}
+	slices.SortFunc(out, func(a, b ServiceAccountRef) int { return cmpStrings(a.String(), b.String()) })
+	return out
+}
+
+// observeOtherServiceAccount reads one ServiceAccount a pruned role's
+// trust names.
+func observeOtherServiceAccount(ctx context.Context, c Clients, ref ServiceAccountRef, s *Snapshot, mu *sync.Mutex) error {
+	sa, err := c.Kube.CoreV1().ServiceAccounts(ref.Namespace).Get(ctx, ref.Name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("irsa: read ServiceAccount %s: %w", ref, err)
+	}
+	mu.Lock()
+	s.OtherServiceAccounts[ref] = &ServiceAccount{Ref: ref, Annotations: sa.Annotations, Labels: sa.Labels, ResourceVersion: sa.ResourceVersion}
+	mu.Unlock()
 	return nil
 }
 

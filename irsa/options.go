@@ -73,6 +73,20 @@ type Options struct {
 	// AddonTimeout bounds the wait for the vpc-cni add-on to be ACTIVE
 	// again. Default 20 min.
 	AddonTimeout time.Duration
+	// AllowDestructive lets the plan delete what the roles given to Plan
+	// no longer name: service-account roles that carry OwnerTag with the
+	// cluster's name and trust its OIDC provider (after their
+	// ServiceAccounts' role annotation is removed), and, with
+	// PruneOIDCProvider, the provider itself. Without it those deletes are
+	// pending but blocked (plan.Change Blocked).
+	AllowDestructive bool
+	// PruneOIDCProvider plans deleting the cluster's OIDC provider when
+	// OIDCProvider is false, no role is given, the provider carries
+	// OwnerTag with the cluster's name and no role trusts it any more. It
+	// is for callers whose spec says the provider is no longer wanted (as
+	// eksfargate's does when its spec drops IRSA); without it OIDCProvider
+	// false leaves the provider alone.
+	PruneOIDCProvider bool
 }
 
 // VPCCNIOptions wire the Amazon VPC CNI add-on (vpc-cni) to an IAM role for

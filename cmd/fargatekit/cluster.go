@@ -31,6 +31,7 @@ type clusterFlags struct {
 	output       string
 	yes          bool
 	allowUnowned bool
+	allowDestr   bool
 	awsOnly      bool
 	concurrency  int
 	detailed     bool
@@ -53,6 +54,7 @@ func (f *clusterFlags) register(cmd *cobra.Command, confirm bool, timeout time.D
 	fs.BoolVar(&f.noEnv, "no-env", false, noEnvUsage)
 	fs.StringVarP(&f.output, "output", "o", "text", "plan format: text or json")
 	fs.BoolVar(&f.allowUnowned, "allow-unowned", false, "allow deleting, replacing or rewriting resources not tagged "+eksfargate.OwnerTag+"=<cluster>")
+	fs.BoolVar(&f.allowDestr, "allow-destructive", false, "delete what the spec no longer names (Fargate profiles, add-ons, IRSA roles, the OIDC provider tagged "+eksfargate.OwnerTag+"=<cluster>); without it those deletes are shown as blocked")
 	fs.BoolVar(&f.awsOnly, "aws-only", false, "plan the AWS side only (no CoreDNS, aws-auth, access entries or IRSA)")
 	fs.IntVar(&f.concurrency, "concurrency", 8, "changes applied and resources read at once")
 	fs.StringVar(&f.kubeconfig, "kubeconfig", "", "kubeconfig for the cluster's Kubernetes API (default: an EKS token from the AWS credentials, to the cluster's endpoint)")
@@ -176,6 +178,7 @@ func clusterOptions(cmd *cobra.Command, f *clusterFlags, spec *eksfargate.Spec) 
 		eksfargate.FromConfig(cfg),
 		func(o *eksfargate.Options) {
 			o.AllowUnowned = f.allowUnowned
+			o.AllowDestructive = f.allowDestr
 			o.SkipClusterSide = f.awsOnly
 			o.Concurrency = f.concurrency
 			o.Progress = clusterProgress(cmd)

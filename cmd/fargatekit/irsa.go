@@ -31,6 +31,7 @@ type irsaFlags struct {
 	ipv6        bool
 	fargateOnly bool
 	noProvider  bool
+	allowDestr  bool
 	output      string
 	yes         bool
 	detailed    bool
@@ -103,6 +104,7 @@ change that failed.`
 	fs.BoolVar(&f.ipv6, "ipv6", false, "with --vpc-cni: the cluster is IPv6 (customer managed CNI policy)")
 	fs.BoolVar(&f.fargateOnly, "fargate-only", false, "the cluster runs no EC2 nodes")
 	fs.BoolVar(&f.noProvider, "no-oidc-provider", false, "do not manage the IAM OIDC provider")
+	fs.BoolVar(&f.allowDestr, "allow-destructive", false, "delete the service-account roles (and an unmanaged OIDC provider no role trusts) tagged "+irsa.OwnerTag+"=<cluster> that the file no longer names; without it those deletes are shown as blocked")
 	fs.StringVarP(&f.output, "output", "o", "text", "plan format: text or json")
 	if apply {
 		fs.BoolVar(&f.yes, "yes", false, "apply the plan (without it the plan is only shown)")
@@ -213,6 +215,7 @@ func runIRSA(cmd *cobra.Command, f *irsaFlags, apply bool) error {
 	opts := func(o *irsa.Options) {
 		o.OIDCProvider = !f.noProvider && (spec.OIDCProvider == nil || *spec.OIDCProvider)
 		o.FargateOnly = f.fargateOnly
+		o.AllowDestructive = f.allowDestr
 		if f.vpcCNI {
 			o.VPCCNI = &irsa.VPCCNIOptions{IPv6: f.ipv6}
 		}

@@ -588,6 +588,12 @@ func (p *Proxy) updateClusterConfig(w *recorder, r *http.Request, in *request) {
 			w.fail(in, invalidParam("At least one of endpointPublicAccess and endpointPrivateAccess must be enabled").withCluster(cv.name))
 			return
 		}
+		if raw, ok := req.ResourcesVpcConfig["subnetIds"]; ok {
+			if e := p.checkClusterSubnets(r, in, base.vpcID, raw); e != nil {
+				w.fail(in, e.withCluster(cv.name))
+				return
+			}
+		}
 	}
 	if req.Logging != nil {
 		if logBase == nil {
@@ -1146,4 +1152,37 @@ func (p *Proxy) clusterVPC(r *http.Request, in *request, subnets []string) (stri
 		}
 	}
 	return vpcID, cidrs
+}
+
+// checkClusterSubnets applies EKS's rules to the subnets of a cluster
+// update (moto lacks them): they exist, they are in the cluster's VPC (a
+// cluster can't move to another VPC), and they span at least two
+// availability zones.
+func (p *Proxy) checkClusterSubnets(r *http.Request, in *request, vpcID string, raw any) *apiError {
+	list, _ := raw.([]any)
+	var ids []string
+	for _, v := range list {
+		if s, ok := v.(string); ok {
+			ids = append(ids, s)
+		}
+	}
+	if len(ids) == 0 {
+		return invalidParam("subnetIds must not be empty")
+	}
+	ctx := r.Context()
+	out, err := p.ec2Client(ctx, r, in).DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{SubnetIds: ids})
+	if err != nil || len(out.Subnets) != len(ids) {
+		return invalidParam("The subnet ID(s) %s do not exist", strings.Join(ids, ", "))
+	}
+	zones := map[string]bool{}
+	for _, sn := range out.Subnets {
+		if v := aws.ToString(sn.VpcId); vpcID != "" && v != vpcID {
+			return invalidParam("Subnet %s is in VPC %s; the subnets of a cluster must be in its VPC %s", aws.ToString(sn.SubnetId), v, vpcID)
+		}
+		zones[aws.ToString(sn.AvailabilityZone)] = true
+	}
+	if len(zones) < 2 {
+		return invalidParam("Subnets specified must be in at least two different AZs")
+	}
+	return nil
 }

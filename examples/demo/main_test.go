@@ -28,14 +28,14 @@ func TestDemo(t *testing.T) {
 		t.Fatalf("want the start and 10 numbered steps, got %d sections:\n%s", len(sections)-1, text)
 	}
 	for i, want := range map[int][]string{
-		2: {"create  eks.cluster", "create  eks.fargate-profile", "eks-test/init-fargate"},
-		3: {"a second plan has 0 pending change(s)"},
-		4: {"clean: "},
-		5: {"AdministratorAccess attached"},
-		6: {"IAM-02", "IRSA-08", "IAM-05", "FG-02", "PERM-02", "AdministratorAccess", "expected:", "actual:"},
-		7: {"new finding(s) at medium or above", "PERM-02", "permissions arn:aws:iam::aws:policy/AdministratorAccess", "trust trust policy", "- Statement[0].Condition.ArnLike"},
-		8: {"iam.role-policy-attachment"},
-		9: {"clean: "},
+		2:  {"create  eks.cluster", "create  eks.fargate-profile", "eks-test/init-fargate"},
+		3:  {"a second plan has 0 pending change(s)"},
+		4:  {"clean: "},
+		5:  {"AdministratorAccess attached"},
+		6:  {"IAM-02", "IRSA-08", "IAM-05", "FG-02", "PERM-02", "AdministratorAccess", "expected:", "actual:"},
+		7:  {"new finding(s) at medium or above", "PERM-02", "permissions arn:aws:iam::aws:policy/AdministratorAccess", "trust trust policy", "- Statement[0].Condition.ArnLike"},
+		8:  {"iam.role-policy-attachment"},
+		9:  {"clean: "},
 		10: {"kube-dns", "kubernetes"},
 		11: {"fargatekit-demo-access.html", "cluster-admin"},
 	} {
