@@ -3,11 +3,12 @@ package audit
 import (
 	"errors"
 	"fmt"
-	"path"
 	"strings"
 	"time"
 
 	yaml "go.yaml.in/yaml/v3"
+
+	"github.com/fargatekit/fargatekit/internal/wildcard"
 )
 
 // ExpiringSoon is how close to its expiry a suppression rule is listed as
@@ -20,8 +21,8 @@ type Suppression struct {
 	// Check is a check ID, such as "PERM-04".
 	Check string `json:"check" yaml:"check"`
 	// Resource is an exact ARN or Kubernetes reference
-	// ("CLUSTER:NAMESPACE/KIND/NAME"), or a glob (path.Match: * within a
-	// segment, ?, [...]; "*" alone matches everything).
+	// ("CLUSTER:NAMESPACE/KIND/NAME"), or a glob: '*' matches any run of
+	// characters ('/' and ':' included, as in IAM), '?' one character.
 	Resource string `json:"resource" yaml:"resource"`
 	// Reason says why the finding is accepted.
 	Reason string `json:"reason" yaml:"reason"`
@@ -68,10 +69,9 @@ func (e *SuppressionError) Error() string {
 //	    owner: data-platform@example.com
 //	    expires: 2027-03-31
 //
-// Every key is required but resource, which defaults to nothing and must be
-// given; unknown keys, a missing reason, owner or expires, a date that is
-// not YYYY-MM-DD, or a malformed glob are errors naming the line. All
-// problems are reported at once.
+// Every key is required; unknown or repeated keys, a missing value, or a
+// date that is not YYYY-MM-DD are errors naming the line. All problems are
+// reported at once.
 func ParseSuppressions(data []byte) ([]Suppression, error) {
 	rules, err := parseSuppressions(data)
 	if err != nil {
@@ -180,11 +180,6 @@ func parseSuppressions(data []byte) ([]Suppression, error) {
 			}
 			s.expires = t.Add(24 * time.Hour) // the rule holds through that day
 		}
-		if s.Resource != "" {
-			if _, err := path.Match(s.Resource, ""); err != nil {
-				errs = append(errs, &SuppressionError{Line: item.Line, Msg: fmt.Sprintf("resource %q: malformed glob", s.Resource)})
-			}
-		}
 		out = append(out, s)
 	}
 	if len(errs) > 0 {
@@ -198,11 +193,7 @@ func (s Suppression) matches(f Finding) bool {
 	if !strings.EqualFold(s.Check, f.Check) {
 		return false
 	}
-	if s.Resource == "*" || s.Resource == f.Resource {
-		return true
-	}
-	ok, _ := path.Match(s.Resource, f.Resource)
-	return ok
+	return s.Resource == f.Resource || wildcard.Match(s.Resource, f.Resource)
 }
 
 // Expired reports whether the rule no longer holds at now.

@@ -19,7 +19,7 @@ func TestParseSuppressionsErrors(t *testing.T) {
 		{"missing expires", "no rule lives forever", "suppressions:\n  - check: PERM-04\n    resource: '*'\n    reason: r\n    owner: me\n", 2, "expires is required"},
 		{"unknown key", "a typo is an error, never ignored", "suppressions:\n  - check: PERM-04\n    resource: '*'\n    reason: r\n    owner: me\n    expires: 2027-01-01\n    expiry: 2027-02-01\n", 7, `unknown key "expiry"`},
 		{"bad date", "dates are YYYY-MM-DD", "suppressions:\n  - check: PERM-04\n    resource: '*'\n    reason: r\n    owner: me\n    expires: 31/01/2027\n", 2, "want a date YYYY-MM-DD"},
-		{"bad glob", "a glob must parse", "suppressions:\n  - check: PERM-04\n    resource: 'arn:[x'\n    reason: r\n    owner: me\n    expires: 2027-01-01\n", 2, "malformed glob"},
+		{"repeated key", "a key given twice is ambiguous", "suppressions:\n  - check: PERM-04\n    check: PERM-03\n    resource: '*'\n    reason: r\n    owner: me\n    expires: 2027-01-01\n", 3, "check given twice"},
 		{"top-level typo", "the file has one key", "supressions: []\n", 1, `unknown key "supressions"`},
 		{"not YAML", "a broken file", "suppressions: [\n", 0, "suppressions:"},
 	} {
@@ -49,7 +49,7 @@ func TestApplySuppressions(t *testing.T) {
     owner: platform@example.com
     expires: 2026-12-01
   - check: CLU-01
-    resource: "*"
+    resource: "arn:aws:eks:us-west-2:123456789012:cluster/*"
     reason: public endpoint needed until the VPN lands
     owner: net@example.com
     expires: 2026-12-10

@@ -1,6 +1,6 @@
 // Package wildcard matches strings against the patterns EKS Fargate profile
-// selectors use: '*' matches any run of characters (the empty run too) and
-// '?' exactly one character. IAM's own wildcard matching, with its escapes
+// selectors (and the audit's suppression rules) use: '*' matches any run of
+// characters (the empty run too) and '?' exactly one character. IAM's own wildcard matching, with its escapes
 // and case folding, lives in package iamtrust.
 package wildcard
 
