@@ -28,11 +28,16 @@ func ec2Tags(tags map[string]string) []ec2types.Tag {
 }
 
 func (x *executor) createVPC(ctx context.Context, cidr string, tags map[string]string) error {
-	out, err := x.c.EC2.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String(cidr), TagSpecifications: tagSpec(ec2types.ResourceTypeVpc, tags)})
+	id, err := x.createOnce(ctx, "VPC "+cidr, func(ctx context.Context) (string, error) {
+		out, err := x.c.EC2.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String(cidr), TagSpecifications: tagSpec(ec2types.ResourceTypeVpc, tags)}, noSDKRetry)
+		if err != nil {
+			return "", err
+		}
+		return aws.ToString(out.Vpc.VpcId), nil
+	}, x.findVPC(tags))
 	if err != nil {
 		return fmt.Errorf("create VPC %s: %w", cidr, err)
 	}
-	id := aws.ToString(out.Vpc.VpcId)
 	x.setID("vpc", id)
 	return x.repairVPC(ctx, id, nil)
 }
@@ -59,11 +64,16 @@ func (x *executor) repairVPC(ctx context.Context, id string, tags map[string]str
 }
 
 func (x *executor) createInternetGateway(ctx context.Context, tags map[string]string) error {
-	out, err := x.c.EC2.CreateInternetGateway(ctx, &ec2.CreateInternetGatewayInput{TagSpecifications: tagSpec(ec2types.ResourceTypeInternetGateway, tags)})
+	id, err := x.createOnce(ctx, "internet gateway", func(ctx context.Context) (string, error) {
+		out, err := x.c.EC2.CreateInternetGateway(ctx, &ec2.CreateInternetGatewayInput{TagSpecifications: tagSpec(ec2types.ResourceTypeInternetGateway, tags)}, noSDKRetry)
+		if err != nil {
+			return "", err
+		}
+		return aws.ToString(out.InternetGateway.InternetGatewayId), nil
+	}, x.findInternetGateway(tags))
 	if err != nil {
 		return fmt.Errorf("create internet gateway: %w", err)
 	}
-	id := aws.ToString(out.InternetGateway.InternetGatewayId)
 	x.setID("igw", id)
 	return x.attachInternetGateway(ctx, id, "")
 }
@@ -89,14 +99,19 @@ func (x *executor) createSubnet(ctx context.Context, key, az, cidr string, publi
 	if err != nil {
 		return err
 	}
-	out, err := x.c.EC2.CreateSubnet(ctx, &ec2.CreateSubnetInput{
-		VpcId: aws.String(vpc), AvailabilityZone: aws.String(az), CidrBlock: aws.String(cidr),
-		TagSpecifications: tagSpec(ec2types.ResourceTypeSubnet, tags),
-	})
+	id, err := x.createOnce(ctx, "subnet "+key, func(ctx context.Context) (string, error) {
+		out, err := x.c.EC2.CreateSubnet(ctx, &ec2.CreateSubnetInput{
+			VpcId: aws.String(vpc), AvailabilityZone: aws.String(az), CidrBlock: aws.String(cidr),
+			TagSpecifications: tagSpec(ec2types.ResourceTypeSubnet, tags),
+		}, noSDKRetry)
+		if err != nil {
+			return "", err
+		}
+		return aws.ToString(out.Subnet.SubnetId), nil
+	}, x.findSubnet(tags))
 	if err != nil {
 		return fmt.Errorf("create subnet %s (%s in %s): %w", key, cidr, az, err)
 	}
-	id := aws.ToString(out.Subnet.SubnetId)
 	x.setID("subnet/"+key, id)
 	if public {
 		return x.repairSubnet(ctx, id, nil, true)
@@ -121,12 +136,18 @@ func (x *executor) repairSubnet(ctx context.Context, id string, tags map[string]
 }
 
 func (x *executor) allocateAddress(ctx context.Context, key string, tags map[string]string) error {
-	out, err := x.c.EC2.AllocateAddress(ctx, &ec2.AllocateAddressInput{Domain: ec2types.DomainTypeVpc,
-		TagSpecifications: tagSpec(ec2types.ResourceTypeElasticIp, tags)})
+	id, err := x.createOnce(ctx, "Elastic IP "+key, func(ctx context.Context) (string, error) {
+		out, err := x.c.EC2.AllocateAddress(ctx, &ec2.AllocateAddressInput{Domain: ec2types.DomainTypeVpc,
+			TagSpecifications: tagSpec(ec2types.ResourceTypeElasticIp, tags)}, noSDKRetry)
+		if err != nil {
+			return "", err
+		}
+		return aws.ToString(out.AllocationId), nil
+	}, x.findAddress(tags))
 	if err != nil {
 		return fmt.Errorf("allocate Elastic IP %s: %w", key, err)
 	}
-	x.setID("eip/"+key, aws.ToString(out.AllocationId))
+	x.setID("eip/"+key, id)
 	return nil
 }
 
@@ -139,14 +160,19 @@ func (x *executor) createNATGateway(ctx context.Context, key, subnetKey, eipKey 
 	if err != nil {
 		return err
 	}
-	out, err := x.c.EC2.CreateNatGateway(ctx, &ec2.CreateNatGatewayInput{
-		SubnetId: aws.String(subnet), AllocationId: aws.String(eip), ConnectivityType: ec2types.ConnectivityTypePublic,
-		TagSpecifications: tagSpec(ec2types.ResourceTypeNatgateway, tags),
-	})
+	id, err := x.createOnce(ctx, "NAT gateway "+key, func(ctx context.Context) (string, error) {
+		out, err := x.c.EC2.CreateNatGateway(ctx, &ec2.CreateNatGatewayInput{
+			SubnetId: aws.String(subnet), AllocationId: aws.String(eip), ConnectivityType: ec2types.ConnectivityTypePublic,
+			TagSpecifications: tagSpec(ec2types.ResourceTypeNatgateway, tags),
+		}, noSDKRetry)
+		if err != nil {
+			return "", err
+		}
+		return aws.ToString(out.NatGateway.NatGatewayId), nil
+	}, x.findNATGateway(tags))
 	if err != nil {
 		return fmt.Errorf("create NAT gateway %s in %s: %w", key, subnet, err)
 	}
-	id := aws.ToString(out.NatGateway.NatGatewayId)
 	x.setID("nat/"+key, id)
 	return x.waitNATGateway(ctx, id, report)
 }
@@ -191,11 +217,16 @@ func (x *executor) createRouteTable(ctx context.Context, key string, tags map[st
 	if err != nil {
 		return err
 	}
-	out, err := x.c.EC2.CreateRouteTable(ctx, &ec2.CreateRouteTableInput{VpcId: aws.String(vpc), TagSpecifications: tagSpec(ec2types.ResourceTypeRouteTable, tags)})
+	id, err := x.createOnce(ctx, "route table "+key, func(ctx context.Context) (string, error) {
+		out, err := x.c.EC2.CreateRouteTable(ctx, &ec2.CreateRouteTableInput{VpcId: aws.String(vpc), TagSpecifications: tagSpec(ec2types.ResourceTypeRouteTable, tags)}, noSDKRetry)
+		if err != nil {
+			return "", err
+		}
+		return aws.ToString(out.RouteTable.RouteTableId), nil
+	}, x.findRouteTable(tags))
 	if err != nil {
 		return fmt.Errorf("create route table %s: %w", key, err)
 	}
-	id := aws.ToString(out.RouteTable.RouteTableId)
 	x.setID("rtb/"+key, id)
 	return x.repairRouteTable(ctx, id, target, false, true, subnets)
 }
