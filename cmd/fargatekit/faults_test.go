@@ -17,8 +17,9 @@ import (
 )
 
 // TestApplyUnderFaults: one `fargatekit apply` converges while the local AWS
-// throttles 30% of the requests, answers 5% with HTTP 500 and drops 2% of
-// the connections, with no duplicate VPC or subnet; a second plan is empty.
+// throttles 30% of the requests, answers 5% with HTTP 500, drops 2% of the
+// connections and loses 5% of the EC2 creates' answers, with no duplicate
+// VPC or subnet; a second plan is empty.
 // The CLI's retry policy (internal/awsretry) is what the library uses, not
 // the SDK's default of 3 attempts.
 func TestApplyUnderFaults(t *testing.T) {
@@ -42,6 +43,10 @@ func TestApplyUnderFaults(t *testing.T) {
 	a.Proxy.AddFault(awsproxy.Fault{Rate: 0.3, Kind: awsproxy.Throttle})
 	a.Proxy.AddFault(awsproxy.Fault{Rate: 0.05, Kind: awsproxy.ServerError})
 	a.Proxy.AddFault(awsproxy.Fault{Rate: 0.02, Kind: awsproxy.Drop})
+	// And 5% of the EC2 creates' answers lost after EC2 performed them.
+	for _, op := range []string{"CreateVpc", "CreateInternetGateway", "CreateSubnet", "AllocateAddress", "CreateNatGateway", "CreateRouteTable"} {
+		a.Proxy.AddFault(awsproxy.Fault{Service: "ec2", Operation: op, Rate: 0.05, Kind: awsproxy.LostResponse})
+	}
 	code, _, stderr := clusterRunCLI(t, "", "apply", "-f", file, "--aws-only", "--yes")
 	if code != 0 {
 		t.Fatalf("apply under faults: exit %d\n%s", code, stderr)
@@ -62,5 +67,12 @@ func TestApplyUnderFaults(t *testing.T) {
 	}
 	if len(vpcs.Vpcs) != 1 {
 		t.Errorf("%d VPCs of the cluster, want 1 (no duplicate from a retry)", len(vpcs.Vpcs))
+	}
+	subnets, err := ec2.NewFromConfig(cfg).DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{Filters: []ec2types.Filter{{Name: aws.String("tag:fargatekit.io/cluster"), Values: []string{"cli-test"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(subnets.Subnets) != 4 {
+		t.Errorf("%d subnets of the cluster, want 4", len(subnets.Subnets))
 	}
 }
