@@ -68,3 +68,28 @@ func TestLostResponsesNoDuplicates(t *testing.T) {
 		}
 	}
 }
+
+// TestLostAnswersEKSAndIAM: the first answer of each EKS and IAM create is
+// lost: the cluster, profile and add-on creates carry the SDK's idempotency
+// token (clientRequestToken) and a role that exists with our ownership tag
+// is adopted, so each apply converges with one of each.
+func TestLostAnswersEKSAndIAM(t *testing.T) {
+	for _, tc := range []struct{ svc, op string }{
+		{"eks", "CreateCluster"}, {"eks", "CreateFargateProfile"}, {"eks", "CreateAddon"}, {"iam", "CreateRole"}, {"iam", "AttachRolePolicy"},
+	} {
+		t.Run(tc.op, func(t *testing.T) {
+			a := fkAWS(t)
+			s := fkWalkthrough(t, a)
+			opts := fkOptions(a)
+			a.Proxy.AddFault(awsproxy.Fault{Service: tc.svc, Operation: tc.op, Kind: awsproxy.LostResponse, Times: 1})
+			fkApply(t, s, opts...)
+			if n := a.Proxy.FaultTotal(); n != 1 {
+				t.Fatalf("%d lost answers, want 1", n)
+			}
+			fkAssertConverged(t, s, opts...)
+			if diff := cmp.Diff(fkWalkthroughInventory, fkTake(t, a, s)); diff != "" {
+				t.Errorf("inventory (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
