@@ -341,6 +341,11 @@ func describeCall(err error) *call {
 			c.host = u.Host
 			if c.op == "" {
 				c.op = ue.Op + " " + u.Path
+				// Without an AWS operation, a request to /api or /apis is
+				// the Kubernetes API's (the record of it may be gone).
+				if u.Path == "/api" || u.Path == "/apis" || strings.HasPrefix(u.Path, "/api/") || strings.HasPrefix(u.Path, "/apis/") {
+					c.op, c.kube = "Kubernetes "+strings.ToUpper(ue.Op)+" "+u.Path, true
+				}
 			}
 		}
 	}

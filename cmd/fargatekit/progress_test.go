@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -35,5 +37,17 @@ func TestClusterProgress(t *testing.T) {
 	}
 	if got := usualDuration(&plan.Change{Kind: eksfargate.KindFargateProfile, Action: plan.Delete}); !strings.Contains(got, "2 to 10 minutes") {
 		t.Errorf("profile deletion: %q", got)
+	}
+}
+
+// TestDescribeKubeCall: a timed-out Kubernetes request whose record is gone
+// is still named as the Kubernetes request it was, not as an AWS endpoint.
+func TestDescribeKubeCall(t *testing.T) {
+	c := describeCall(&url.Error{Op: "Get", URL: "http://127.0.0.1:1/api/v1/serviceaccounts?limit=500", Err: context.DeadlineExceeded})
+	if c == nil || c.op != "Kubernetes GET /api/v1/serviceaccounts" || !c.kube || c.host != "127.0.0.1:1" {
+		t.Errorf("describeCall = %+v", c)
+	}
+	if c := describeCall(&url.Error{Op: "Post", URL: "https://sts.us-east-1.amazonaws.com/", Err: context.DeadlineExceeded}); c == nil || c.kube {
+		t.Errorf("an AWS endpoint taken for Kubernetes: %+v", c)
 	}
 }
