@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/fargatekit/fargatekit/internal/ekswait"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -55,18 +56,6 @@ func (s *Snapshot) kubeClient(ctx context.Context, c *Cluster) (kubernetes.Inter
 		return nil, fmt.Errorf("Kubernetes API of %s: %w", c.Name, err)
 	}
 	return kubernetes.NewForConfig(rest.CopyConfig(cfg))
-}
-
-// sleep waits d or until ctx ends.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 func (s *Snapshot) pollInterval() time.Duration {
@@ -142,31 +131,12 @@ func (s *Snapshot) fixAttachPolicy(r *Role, policyARN, requirement string) plan.
 	}
 }
 
-// waitClusterUpdate polls DescribeUpdate until the update ends.
+// waitClusterUpdate waits for a cluster update (internal/ekswait).
 func (s *Snapshot) waitClusterUpdate(ctx context.Context, api EKSAPI, cluster, id string, report plan.Reporter) error {
-	ctx, cancel := context.WithTimeout(ctx, s.waitTimeout())
-	defer cancel()
-	for {
-		out, err := api.DescribeUpdate(ctx, &eks.DescribeUpdateInput{Name: aws.String(cluster), UpdateId: aws.String(id)})
-		if err != nil {
-			return fmt.Errorf("update %s: %w", id, err)
-		}
-		switch st := out.Update.Status; st {
-		case ekstypes.UpdateStatusSuccessful:
-			return nil
-		case ekstypes.UpdateStatusFailed, ekstypes.UpdateStatusCancelled:
-			var msgs []string
-			for _, e := range out.Update.Errors {
-				msgs = append(msgs, string(e.ErrorCode)+": "+aws.ToString(e.ErrorMessage))
-			}
-			return fmt.Errorf("update %s %s: %v", id, st, msgs)
-		default:
-			report(string(st))
-		}
-		if err := sleep(ctx, s.pollInterval()); err != nil {
-			return fmt.Errorf("update %s: %w", id, err)
-		}
-	}
+	return ekswait.Update(ctx, api, cluster, "", id, ekswait.Options{
+		Poll: s.pollInterval(), MaxPoll: s.pollInterval(), Timeout: s.waitTimeout(),
+		Report: func(state string, _ time.Duration) { report(state) },
+	})
 }
 
 // fixLogging enables the missing control-plane log types.

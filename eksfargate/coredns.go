@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/fargatekit/fargatekit/internal/ekswait"
 	"sort"
 	"strings"
 	"time"
@@ -552,34 +553,17 @@ func coreDNSUpdateAddon(ctx context.Context, c CoreDNSClients, spec *Spec, st *C
 // coreDNSWaitUpdate polls an addon update until it succeeds; Failed and
 // Cancelled stop at once with EKS's error details.
 func coreDNSWaitUpdate(ctx context.Context, c CoreDNSClients, cluster, id string, report plan.Reporter) error {
-	start := c.Now()
-	for {
-		out, err := c.EKS.DescribeUpdate(ctx, &eks.DescribeUpdateInput{Name: aws.String(cluster), UpdateId: aws.String(id), AddonName: aws.String(CoreDNSAddonName)})
-		if err != nil {
-			return fmt.Errorf("coredns: describe update %s: %w", id, err)
-		}
-		if out.Update != nil {
-			switch out.Update.Status {
-			case ekstypes.UpdateStatusSuccessful:
-				return nil
-			case ekstypes.UpdateStatusFailed, ekstypes.UpdateStatusCancelled:
-				var msgs []string
-				for _, e := range out.Update.Errors {
-					msgs = append(msgs, fmt.Sprintf("%s: %s", e.ErrorCode, aws.ToString(e.ErrorMessage)))
-				}
-				return fmt.Errorf("coredns: addon update %s %s: %s", id, out.Update.Status, strings.Join(msgs, "; "))
-			}
-			c.Logger.Info("coredns addon update", zap.String("update", id), zap.String("status", string(out.Update.Status)), zap.Duration("elapsed", c.Now().Sub(start)))
-			report("addon update " + string(out.Update.Status))
-		}
-		t := time.NewTimer(c.PollInterval)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
-		case <-t.C:
-		}
+	err := ekswait.Update(ctx, c.EKS, cluster, CoreDNSAddonName, id, ekswait.Options{
+		Poll: c.PollInterval, MaxPoll: c.PollInterval, Timeout: 20 * time.Minute, Now: c.Now,
+		Report: func(state string, elapsed time.Duration) {
+			c.Logger.Info("coredns addon update", zap.String("update", id), zap.String("status", state), zap.Duration("elapsed", elapsed))
+			report("addon update " + state)
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("coredns: addon %w", err)
 	}
+	return nil
 }
 
 // coreDNSJSONPatchOp is one RFC 6902 operation.

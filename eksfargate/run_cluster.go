@@ -3,7 +3,8 @@ package eksfargate
 import (
 	"context"
 	"fmt"
-	"strings"
+	"github.com/fargatekit/fargatekit/internal/ekswait"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eks"
@@ -137,28 +138,19 @@ func (x *executor) waitUpdate(ctx context.Context, u *ekstypes.Update, addon str
 	if addon != "" {
 		timeout = x.o.Timeouts.Addon
 	}
-	return x.waitFor(ctx, what, timeout, report, func(ctx context.Context) (string, bool, error) {
-		in := &eks.DescribeUpdateInput{Name: aws.String(x.cluster), UpdateId: aws.String(id)}
-		if addon != "" {
-			in.AddonName = aws.String(addon)
-		}
-		out, err := x.c.EKS.DescribeUpdate(ctx, in)
-		if err != nil {
-			return "", false, fmt.Errorf("describe %s: %w", what, err)
-		}
-		switch st := out.Update.Status; st {
-		case ekstypes.UpdateStatusSuccessful:
-			return string(st), true, nil
-		case ekstypes.UpdateStatusFailed, ekstypes.UpdateStatusCancelled:
-			var errs []string
-			for _, e := range out.Update.Errors {
-				errs = append(errs, fmt.Sprintf("%s: %s %v", e.ErrorCode, aws.ToString(e.ErrorMessage), e.ResourceIds))
+	err := ekswait.Update(ctx, x.c.EKS, x.cluster, addon, id, ekswait.Options{
+		Poll: x.o.PollInterval, MaxPoll: x.o.MaxPollInterval, Timeout: timeout, Now: x.o.Now, Sleep: x.o.Sleep,
+		Report: func(state string, elapsed time.Duration) {
+			if report != nil {
+				report(state)
 			}
-			return string(st), false, fmt.Errorf("%s (%s) is %s: %s", what, out.Update.Type, st, strings.Join(errs, "; "))
-		default:
-			return string(st), false, nil
-		}
+			x.log.Info("wait", zap.String("resource", what), zap.String("state", state), zap.Duration("elapsed", elapsed))
+		},
 	})
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return nil
 }
 
 // updateConfig sends one UpdateClusterConfig (EKS allows one kind of update

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/fargatekit/fargatekit/internal/ekswait"
 	"maps"
 	"slices"
 	"strings"
@@ -423,31 +424,14 @@ func sleep(ctx context.Context, d time.Duration) error {
 // waitUpdate polls DescribeUpdate until the update is Successful, and stops
 // at once when it Failed or was Cancelled.
 func (x *executor) waitUpdate(ctx context.Context, name, id string, report plan.Reporter) error {
-	for {
-		out, err := x.c.EKS.DescribeUpdate(ctx, &eks.DescribeUpdateInput{
-			Name: aws.String(x.cluster.Name), AddonName: aws.String(name), UpdateId: aws.String(id),
-		})
-		if err != nil {
-			return fmt.Errorf("follow update %s of add-on %s: %w", id, name, err)
-		}
-		if out.Update == nil {
-			return fmt.Errorf("follow update %s of add-on %s: empty answer", id, name)
-		}
-		report("update " + string(out.Update.Status))
-		switch out.Update.Status {
-		case ekstypes.UpdateStatusSuccessful:
-			return nil
-		case ekstypes.UpdateStatusFailed, ekstypes.UpdateStatusCancelled:
-			var msgs []string
-			for _, e := range out.Update.Errors {
-				msgs = append(msgs, string(e.ErrorCode)+": "+aws.ToString(e.ErrorMessage))
-			}
-			return fmt.Errorf("update %s of add-on %s %s: %s", id, name, out.Update.Status, strings.Join(msgs, "; "))
-		}
-		if err := sleep(ctx, x.o.PollInterval); err != nil {
-			return fmt.Errorf("update %s of add-on %s: %w", id, name, err)
-		}
+	err := ekswait.Update(ctx, x.c.EKS, x.cluster.Name, name, id, ekswait.Options{
+		Poll: x.o.PollInterval, MaxPoll: x.o.PollInterval,
+		Report: func(state string, _ time.Duration) { report("update " + state) },
+	})
+	if err != nil {
+		return fmt.Errorf("add-on %s: %w", name, err)
 	}
+	return nil
 }
 
 // waitAddonActive waits, with the SDK's waiter, for the add-on to be ACTIVE,
