@@ -148,6 +148,7 @@ type BaselineError struct {
 	Reason string
 }
 
+// Error says why the baseline cannot serve.
 func (e *BaselineError) Error() string { return "audit: baseline: " + e.Reason }
 
 // ApplyBaseline compares r with an earlier report of the same account (or

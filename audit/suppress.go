@@ -53,6 +53,7 @@ type SuppressionError struct {
 	Msg string
 }
 
+// Error names the line and what is wrong with it.
 func (e *SuppressionError) Error() string {
 	if e.Line > 0 {
 		return fmt.Sprintf("suppressions: line %d: %s", e.Line, e.Msg)

@@ -51,6 +51,7 @@ type CapacityError struct {
 	QuotaRead bool
 }
 
+// Error names the role, the size, the quota and the ways out.
 func (e *CapacityError) Error() string {
 	src := "the account's quota"
 	if !e.QuotaRead {
