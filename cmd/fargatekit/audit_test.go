@@ -147,6 +147,45 @@ func awsEnv(t *testing.T, a *envtest.AWS) {
 	}
 }
 
+// cliStack is what walkthroughStack builds with the aws CLI, as the
+// walkthrough's readers do.
+type cliStack struct {
+	dir                  string
+	clusterRole, podRole string
+	subA, subB           string
+}
+
+// write puts a file into the stack's directory and returns its path.
+func (s *cliStack) write(t *testing.T, name, content string) string {
+	t.Helper()
+	p := filepath.Join(s.dir, name)
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// walkthroughStack creates, with the aws CLI, the cluster role
+// eksClusterRole, the pod execution role podRoleName trusted without
+// aws:SourceArn (the walkthrough's mistake), a VPC with two subnets in
+// us-west-2a and us-west-2b, and the cluster demo on them.
+func walkthroughStack(t *testing.T, a *envtest.AWS, podRoleName string) *cliStack {
+	t.Helper()
+	st := &cliStack{dir: t.TempDir()}
+	clusterTrust := st.write(t, "cluster-trust.json", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"eks.amazonaws.com"},"Action":["sts:AssumeRole","sts:TagSession"]}]}`)
+	podTrust := st.write(t, "pod-trust.json", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"eks-fargate-pods.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)
+	st.clusterRole = awscli(t, a, "iam", "create-role", "--role-name", "eksClusterRole", "--assume-role-policy-document", "file://"+clusterTrust, "--query", "Role.Arn")
+	awscli(t, a, "iam", "attach-role-policy", "--role-name", "eksClusterRole", "--policy-arn", "arn:aws:iam::aws:policy/AmazonEKSClusterPolicy")
+	st.podRole = awscli(t, a, "iam", "create-role", "--role-name", podRoleName, "--assume-role-policy-document", "file://"+podTrust, "--query", "Role.Arn")
+	awscli(t, a, "iam", "attach-role-policy", "--role-name", podRoleName, "--policy-arn", "arn:aws:iam::aws:policy/AmazonEKSFargatePodExecutionRolePolicy")
+	vpc := awscli(t, a, "ec2", "create-vpc", "--cidr-block", "10.0.0.0/16", "--query", "Vpc.VpcId")
+	st.subA = awscli(t, a, "ec2", "create-subnet", "--vpc-id", vpc, "--cidr-block", "10.0.128.0/19", "--availability-zone", "us-west-2a", "--query", "Subnet.SubnetId")
+	st.subB = awscli(t, a, "ec2", "create-subnet", "--vpc-id", vpc, "--cidr-block", "10.0.160.0/19", "--availability-zone", "us-west-2b", "--query", "Subnet.SubnetId")
+	awscli(t, a, "eks", "create-cluster", "--name", "demo", "--role-arn", st.clusterRole, "--kubernetes-version", "1.34",
+		"--resources-vpc-config", "subnetIds="+st.subA+","+st.subB)
+	return st
+}
+
 // awscli runs the aws CLI against the local AWS and returns its output.
 func awscli(t *testing.T, a *envtest.AWS, args ...string) string {
 	t.Helper()
@@ -203,25 +242,9 @@ func TestAuditWalkthrough(t *testing.T) {
 	if err := envtest.Seed(ctx, kube.Client, envtest.SeedOptions{AuthenticationMode: "CONFIG_MAP"}); err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	write := func(name, content string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	clusterTrust := write("cluster-trust.json", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"eks.amazonaws.com"},"Action":["sts:AssumeRole","sts:TagSession"]}]}`)
-	podTrust := write("pod-trust.json", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"eks-fargate-pods.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)
-	clusterRole := awscli(t, a, "iam", "create-role", "--role-name", "eksClusterRole", "--assume-role-policy-document", "file://"+clusterTrust, "--query", "Role.Arn")
-	awscli(t, a, "iam", "attach-role-policy", "--role-name", "eksClusterRole", "--policy-arn", "arn:aws:iam::aws:policy/AmazonEKSClusterPolicy")
-	podRole := awscli(t, a, "iam", "create-role", "--role-name", "AmazonEKSFargatePodExecutionRole", "--assume-role-policy-document", "file://"+podTrust, "--query", "Role.Arn")
-	awscli(t, a, "iam", "attach-role-policy", "--role-name", "AmazonEKSFargatePodExecutionRole", "--policy-arn", "arn:aws:iam::aws:policy/AmazonEKSFargatePodExecutionRolePolicy")
-	vpc := awscli(t, a, "ec2", "create-vpc", "--cidr-block", "10.0.0.0/16", "--query", "Vpc.VpcId")
-	subA := awscli(t, a, "ec2", "create-subnet", "--vpc-id", vpc, "--cidr-block", "10.0.128.0/19", "--availability-zone", "us-west-2a", "--query", "Subnet.SubnetId")
-	subB := awscli(t, a, "ec2", "create-subnet", "--vpc-id", vpc, "--cidr-block", "10.0.160.0/19", "--availability-zone", "us-west-2b", "--query", "Subnet.SubnetId")
-	awscli(t, a, "eks", "create-cluster", "--name", "demo", "--role-arn", clusterRole, "--kubernetes-version", "1.34",
-		"--resources-vpc-config", "subnetIds="+subA+","+subB)
+	st := walkthroughStack(t, a, "AmazonEKSFargatePodExecutionRole")
+	dir, podRole, subA, subB := st.dir, st.podRole, st.subA, st.subB
+	write := func(name, content string) string { return st.write(t, name, content) }
 	profile := write("profile.json", `{"clusterName":"demo","fargateProfileName":"default","podExecutionRoleArn":"`+podRole+`",
   "subnets":["`+subA+`","`+subB+`"],"selectors":[{"namespace":"default"},{"namespace":"kube-system"}]}`)
 	awscli(t, a, "eks", "create-fargate-profile", "--cli-input-json", "file://"+profile)

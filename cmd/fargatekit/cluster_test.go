@@ -87,16 +87,15 @@ func TestClusterCommandsBadInput(t *testing.T) {
 	}
 }
 
-func TestClusterCommandsLive(t *testing.T) {
+// clusterLiveEnv starts a local AWS, points the CLI at it (awsEnv), and
+// writes clusterTestSpec with a KMS key of that AWS; it returns the AWS, its
+// configuration in the spec's region and the spec file.
+func clusterLiveEnv(t *testing.T) (*envtest.AWS, aws.Config, string) {
+	t.Helper()
 	a := envtest.NewAWS(t)
-	t.Setenv("AWS_ENDPOINT_URL", a.Endpoint)
-	t.Setenv("AWS_ACCESS_KEY_ID", envtest.AccessKeyID)
-	t.Setenv("AWS_SECRET_ACCESS_KEY", envtest.SecretAccessKey)
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
-	ctx := context.Background()
+	awsEnv(t, a)
 	cfg := a.Config("ap-northeast-1")
-	key, err := kms.NewFromConfig(cfg).CreateKey(ctx, &kms.CreateKeyInput{})
+	key, err := kms.NewFromConfig(cfg).CreateKey(context.Background(), &kms.CreateKeyInput{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,6 +103,12 @@ func TestClusterCommandsLive(t *testing.T) {
 	if err := os.WriteFile(file, []byte(strings.Replace(clusterTestSpec, "KEY", aws.ToString(key.KeyMetadata.Arn), 1)), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	return a, cfg, file
+}
+
+func TestClusterCommandsLive(t *testing.T) {
+	_, cfg, file := clusterLiveEnv(t)
+	ctx := context.Background()
 	clusterExists := func() bool {
 		_, err := eks.NewFromConfig(cfg).DescribeCluster(ctx, &eks.DescribeClusterInput{Name: aws.String("cli-test")})
 		return err == nil

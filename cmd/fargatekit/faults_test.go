@@ -2,17 +2,13 @@ package main
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
-	"github.com/aws/aws-sdk-go-v2/service/kms"
 
-	"github.com/fargatekit/fargatekit/envtest"
 	"github.com/fargatekit/fargatekit/envtest/awsproxy"
 )
 
@@ -23,23 +19,8 @@ import (
 // The CLI's retry policy (internal/awsretry) is what the library uses, not
 // the SDK's default of 3 attempts.
 func TestApplyUnderFaults(t *testing.T) {
-	a := envtest.NewAWS(t)
-	t.Setenv("AWS_ENDPOINT_URL", a.Endpoint)
-	t.Setenv("AWS_ACCESS_KEY_ID", envtest.AccessKeyID)
-	t.Setenv("AWS_SECRET_ACCESS_KEY", envtest.SecretAccessKey)
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	a, cfg, file := clusterLiveEnv(t)
 	ctx := context.Background()
-	cfg := a.Config("ap-northeast-1")
-	key, err := kms.NewFromConfig(cfg).CreateKey(ctx, &kms.CreateKeyInput{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	file := filepath.Join(t.TempDir(), "spec.yaml")
-	spec := strings.Replace(strings.Replace(clusterTestSpec, "KEY", aws.ToString(key.KeyMetadata.Arn), 1), "\nnetwork:\n", "\nnetwork:\n", 1)
-	if err := os.WriteFile(file, []byte(spec), 0o644); err != nil {
-		t.Fatal(err)
-	}
 	a.Proxy.AddFault(awsproxy.Fault{Rate: 0.3, Kind: awsproxy.Throttle})
 	a.Proxy.AddFault(awsproxy.Fault{Rate: 0.05, Kind: awsproxy.ServerError})
 	a.Proxy.AddFault(awsproxy.Fault{Rate: 0.02, Kind: awsproxy.Drop})

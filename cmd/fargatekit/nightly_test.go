@@ -33,24 +33,9 @@ func nightlyStack(t *testing.T) (*envtest.AWS, []string, string) {
 	if err := envtest.Seed(t.Context(), kube.Client, envtest.SeedOptions{AuthenticationMode: "CONFIG_MAP"}); err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	write := func(name, content string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	clusterTrust := write("ct.json", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"eks.amazonaws.com"},"Action":["sts:AssumeRole","sts:TagSession"]}]}`)
-	podTrust := write("pt.json", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"eks-fargate-pods.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)
-	clusterRole := awscli(t, a, "iam", "create-role", "--role-name", "eksClusterRole", "--assume-role-policy-document", "file://"+clusterTrust, "--query", "Role.Arn")
-	awscli(t, a, "iam", "attach-role-policy", "--role-name", "eksClusterRole", "--policy-arn", "arn:aws:iam::aws:policy/AmazonEKSClusterPolicy")
-	podRole := awscli(t, a, "iam", "create-role", "--role-name", "pods", "--assume-role-policy-document", "file://"+podTrust, "--query", "Role.Arn")
-	awscli(t, a, "iam", "attach-role-policy", "--role-name", "pods", "--policy-arn", "arn:aws:iam::aws:policy/AmazonEKSFargatePodExecutionRolePolicy")
-	vpc := awscli(t, a, "ec2", "create-vpc", "--cidr-block", "10.0.0.0/16", "--query", "Vpc.VpcId")
-	subA := awscli(t, a, "ec2", "create-subnet", "--vpc-id", vpc, "--cidr-block", "10.0.128.0/19", "--availability-zone", "us-west-2a", "--query", "Subnet.SubnetId")
-	subB := awscli(t, a, "ec2", "create-subnet", "--vpc-id", vpc, "--cidr-block", "10.0.160.0/19", "--availability-zone", "us-west-2b", "--query", "Subnet.SubnetId")
-	awscli(t, a, "eks", "create-cluster", "--name", "demo", "--role-arn", clusterRole, "--kubernetes-version", "1.34", "--resources-vpc-config", "subnetIds="+subA+","+subB)
+	st := walkthroughStack(t, a, "pods")
+	dir, podRole, subA, subB := st.dir, st.podRole, st.subA, st.subB
+	write := func(name, content string) string { return st.write(t, name, content) }
 	awscli(t, a, "eks", "create-fargate-profile", "--cluster-name", "demo", "--fargate-profile-name", "default", "--pod-execution-role-arn", podRole,
 		"--subnets", subA, subB, "--selectors", "namespace=default", "namespace=kube-system")
 	kc, err := kube.Kubeconfig("demo")
