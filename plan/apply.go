@@ -37,6 +37,10 @@ type Options struct {
 	Progress func(Event)
 	// Now is the clock used for elapsed times. Default time.Now.
 	Now func() time.Time
+	// Bind binds the changes that carry an Op and no Run to clients when
+	// Apply runs them. Apply refuses a plan with such changes and no Bind
+	// before it runs anything.
+	Bind Binder
 }
 
 func (o *Options) defaults() {
@@ -94,12 +98,24 @@ func Apply(ctx context.Context, p *Plan, opts ...func(*Options)) error {
 		return err
 	}
 	var pending []Change
+	var bindErrs []error
 	for _, c := range p.Pending() {
 		if c.Blocked != "" {
 			o.Logger.Warn("plan: not applied: blocked", zap.String("change", c.ID), zap.String("resource", c.Resource), zap.String("blocked", c.Blocked))
 			continue
 		}
+		if c.Run == nil && c.Op != nil {
+			run, err := bind(o.Bind, c)
+			if err != nil {
+				bindErrs = append(bindErrs, &ApplyError{Change: &c, Err: err})
+				continue
+			}
+			c.Run = run
+		}
 		pending = append(pending, c)
+	}
+	if len(bindErrs) > 0 {
+		return errors.Join(bindErrs...)
 	}
 	if len(pending) == 0 {
 		return nil
@@ -232,6 +248,18 @@ func Apply(ctx context.Context, p *Plan, opts ...func(*Options)) error {
 		errs = append(errs, &SkippedError{Changes: skipped})
 	}
 	return errors.Join(errs...)
+}
+
+// bind binds c's Op with b.
+func bind(b Binder, c Change) (RunFunc, error) {
+	if b == nil {
+		return nil, fmt.Errorf("plan: the change's operation %s needs clients: pass Options.Bind", c.Op.Name)
+	}
+	run, err := b(c)
+	if err != nil {
+		return nil, fmt.Errorf("plan: bind %s: %w", c.Op.Name, err)
+	}
+	return run, nil
 }
 
 // PanicError is a change whose Run panicked; Apply reports it as the

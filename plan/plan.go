@@ -101,10 +101,38 @@ type Change struct {
 	// is not created yet). Plans count it as deferred, not under its
 	// action.
 	Deferred bool `json:"deferred,omitempty"`
+	// Op, when set, describes what the change does as data (an operation
+	// and its arguments) instead of a function bound to clients: Apply
+	// binds it with Options.Bind when it runs the change. A change with an
+	// Op survives a JSON round trip (a report decoded from a file can be
+	// fixed); a change with only a Run does not.
+	Op *Op `json:"op,omitempty"`
 	// Run performs the change. It reports the state of long waits through
-	// report. A nil Run makes the change informational.
-	Run func(ctx context.Context, report Reporter) error `json:"-"`
+	// report. A nil Run and a nil Op make the change informational.
+	Run RunFunc `json:"-"`
 }
+
+// RunFunc performs a change, reporting the state of long waits through
+// report.
+type RunFunc func(ctx context.Context, report Reporter) error
+
+// Op is an operation described as data: a name that the binder knows, such
+// as "iam.UpdateAssumeRolePolicy", the AWS region or cluster it concerns,
+// and its arguments as JSON.
+type Op struct {
+	// Name is the operation.
+	Name string `json:"name"`
+	// Region is the AWS region whose clients perform it; empty for IAM.
+	Region string `json:"region,omitempty"`
+	// Cluster is the EKS cluster it concerns, if any.
+	Cluster string `json:"cluster,omitempty"`
+	// Args are the operation's arguments.
+	Args json.RawMessage `json:"args,omitempty"`
+}
+
+// Binder turns a change's Op into the function that performs it, with the
+// clients of the caller; it fails for an Op it does not know.
+type Binder func(c Change) (RunFunc, error)
 
 // Plan is an ordered list of changes.
 type Plan struct {
