@@ -1,19 +1,14 @@
 package audit
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strconv"
 	"strings"
 	"unicode"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/iam"
-	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
-
 	"github.com/fargatekit/fargatekit/iamtrust"
+	"github.com/fargatekit/fargatekit/internal/ops"
 	"github.com/fargatekit/fargatekit/plan"
 )
 
@@ -184,36 +179,18 @@ func (s *Snapshot) removalFixes(w *WiredRole, refs []iamtrust.StatementRef, requ
 	return out, len(out) > 0
 }
 
-// isIAMNoSuchEntity reports IAM's NoSuchEntity error.
-func isIAMNoSuchEntity(err error) bool {
-	var nse *iamtypes.NoSuchEntityException
-	return errors.As(err, &nse)
-}
-
 // fixDetachPolicy detaches a managed policy from a role.
 func (s *Snapshot) fixDetachPolicy(r *Role, policyARN, requirement string) plan.Change {
-	name := r.Name
 	return plan.Change{
 		ID: "iam.role-policy/" + r.Name + "/" + policyARN, Kind: "iam.role-policy-attachment", Resource: r.ARN, Action: plan.Delete,
 		Summary: "detach " + policyARN, Before: map[string]string{"role": r.Name, "policyArn": policyARN}, Requirement: requirement,
 		Destructive: true,
-		Run: func(ctx context.Context, _ plan.Reporter) error {
-			api, err := s.iamClient()
-			if err != nil {
-				return err
-			}
-			_, err = api.DetachRolePolicy(ctx, &iam.DetachRolePolicyInput{RoleName: aws.String(name), PolicyArn: aws.String(policyARN)})
-			if isIAMNoSuchEntity(err) {
-				return nil // already detached: the fix converges
-			}
-			return err
-		},
+		Op:          ops.NewOp(ops.OpDetachRolePolicy, "", "", ops.RolePolicyArgs{Role: r.Name, PolicyARN: policyARN}),
 	}
 }
 
 // fixDeleteInlinePolicy deletes an inline policy of a role.
 func (s *Snapshot) fixDeleteInlinePolicy(r *Role, policy, requirement string) plan.Change {
-	name := r.Name
 	var before any = policy
 	for _, ip := range r.InlinePolicies {
 		if ip.Name == policy && ip.Doc != nil {
@@ -223,17 +200,7 @@ func (s *Snapshot) fixDeleteInlinePolicy(r *Role, policy, requirement string) pl
 	return plan.Change{
 		ID: "iam.role-inline-policy/" + r.Name + "/" + policy, Kind: "iam.role-inline-policy", Resource: r.ARN, Action: plan.Delete,
 		Summary: "delete inline policy " + policy, Before: before, Requirement: requirement, Destructive: true,
-		Run: func(ctx context.Context, _ plan.Reporter) error {
-			api, err := s.iamClient()
-			if err != nil {
-				return err
-			}
-			_, err = api.DeleteRolePolicy(ctx, &iam.DeleteRolePolicyInput{RoleName: aws.String(name), PolicyName: aws.String(policy)})
-			if isIAMNoSuchEntity(err) {
-				return nil
-			}
-			return err
-		},
+		Op: ops.NewOp(ops.OpDeleteRolePolicy, "", "", ops.RolePolicyArgs{Role: r.Name, PolicyName: policy}),
 	}
 }
 

@@ -1,11 +1,13 @@
 package audit
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/fargatekit/fargatekit/iamtrust"
+	"github.com/fargatekit/fargatekit/plan"
 )
 
 func TestFixPlan(t *testing.T) {
@@ -73,7 +75,19 @@ func TestFixPlan(t *testing.T) {
 			t.Errorf("%s: held back (-want +got):\n%s", tc.why, diff)
 		}
 	}
-	if err := Fix(t.Context(), r, Selection{}); err != ErrNotFixable {
-		t.Errorf("Fix with a hand-built snapshot = %v, want ErrNotFixable", err)
+	// Fixes are data: every change carries an operation and no function,
+	// so that it is bound to clients only when it is applied, and a plan
+	// applied without a binder refuses before it runs anything.
+	all, _ := FixPlan(r, Selection{}, func(o *Options) { o.AllowGrants, o.AllowDestructive = true, true })
+	if len(all.Changes) == 0 {
+		t.Fatal("no fix planned")
+	}
+	for _, c := range all.Changes {
+		if c.Op == nil || c.Run != nil {
+			t.Errorf("fix %s: Op %v, Run set %v; want an Op and no Run", c.ID, c.Op, c.Run != nil)
+		}
+	}
+	if err := plan.Apply(t.Context(), all); err == nil || !strings.Contains(err.Error(), "pass Options.Bind") {
+		t.Errorf("Apply of fixes without a binder = %v, want an error asking for Options.Bind", err)
 	}
 }

@@ -10,17 +10,15 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
-	"github.com/aws/aws-sdk-go-v2/service/eks"
 	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
-	"github.com/aws/aws-sdk-go-v2/service/kms"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
+	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/aws/smithy-go"
 	"go.uber.org/zap"
 
+	"github.com/fargatekit/fargatekit/eksfargate/observe"
 	"github.com/fargatekit/fargatekit/iamtrust"
 )
 
@@ -34,7 +32,7 @@ import (
 // identity, or a cancelled context.
 func Observe(ctx context.Context, t Target, opts ...func(*Options)) (*Snapshot, error) {
 	o := resolve(opts)
-	return observe(ctx, t, &o)
+	return observeTarget(ctx, t, &o)
 }
 
 // observer holds the state of one observation.
@@ -50,7 +48,7 @@ type observer struct {
 	bulk    *bulkRead // nil unless GetAccountAuthorizationDetails answered
 }
 
-func observe(ctx context.Context, t Target, o *Options) (*Snapshot, error) {
+func observeTarget(ctx context.Context, t Target, o *Options) (*Snapshot, error) {
 	regions, err := t.validate()
 	if err != nil {
 		return nil, err
@@ -72,7 +70,6 @@ func observe(ctx context.Context, t Target, o *Options) (*Snapshot, error) {
 		},
 	}
 	s := ob.s
-	s.act = &actuator{o: o, clients: ob.clientsFor}
 	if err := ob.identify(ctx, regions[0]); err != nil {
 		return nil, err
 	}
@@ -169,16 +166,16 @@ func (ob *observer) identify(ctx context.Context, region string) error {
 		s.Account = ob.o.AccountID
 		return nil
 	}
-	var out *sts.GetCallerIdentityOutput
+	var account, callerARN string
 	err := ob.call(ctx, func() (err error) {
-		out, err = ob.clientsFor(region).STS.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+		account, callerARN, err = observe.Caller(ctx, ob.clientsFor(region).STS)
 		return err
 	})
 	if err != nil {
 		return fmt.Errorf("audit: identify the caller (sts:GetCallerIdentity): %w", err)
 	}
-	s.Account = aws.ToString(out.Account)
-	if a, err := arn.Parse(aws.ToString(out.Arn)); err == nil && a.Partition != "" {
+	s.Account = account
+	if a, err := arn.Parse(callerARN); err == nil && a.Partition != "" {
 		s.Partition = a.Partition
 	}
 	return nil
@@ -216,20 +213,20 @@ func (ob *observer) readRoles(ctx context.Context) bool {
 		return false
 	}
 	api := ob.clientsFor(ob.iamRegion()).IAM
-	p := iam.NewListRolesPaginator(api, &iam.ListRolesInput{MaxItems: aws.Int32(1000)})
 	var roles []*Role
-	for p.HasMorePages() {
-		var out *iam.ListRolesOutput
-		err := ob.call(ctx, func() (err error) { out, err = p.NextPage(ctx); return err })
-		if err != nil {
-			if ctx.Err() == nil {
-				ob.unavailable(Unavailable{What: PartRoles, Resource: "iam:ListRoles", Reason: reason(err)})
+	err := ob.call(ctx, func() error {
+		return observe.Roles(ctx, api, func(page []iamtypes.Role) error {
+			for _, r := range page {
+				roles = append(roles, newRole(aws.ToString(r.RoleName), aws.ToString(r.Arn), aws.ToString(r.Path), aws.ToString(r.RoleId), aws.ToString(r.AssumeRolePolicyDocument)))
 			}
-			return false
+			return nil
+		})
+	})
+	if err != nil {
+		if ctx.Err() == nil {
+			ob.unavailable(Unavailable{What: PartRoles, Resource: "iam:ListRoles", Reason: reason(err)})
 		}
-		for _, r := range out.Roles {
-			roles = append(roles, newRole(aws.ToString(r.RoleName), aws.ToString(r.Arn), aws.ToString(r.Path), aws.ToString(r.RoleId), aws.ToString(r.AssumeRolePolicyDocument)))
-		}
+		return false
 	}
 	ob.mu.Lock()
 	ob.s.Roles = roles
@@ -258,21 +255,31 @@ func newRole(name, roleARN, path, id, rawTrust string) *Role {
 // warning, when the read is denied or not served.
 func (ob *observer) readAuthorizationDetails(ctx context.Context) bool {
 	api := ob.clientsFor(ob.iamRegion()).IAM
-	p := iam.NewGetAccountAuthorizationDetailsPaginator(api, &iam.GetAccountAuthorizationDetailsInput{
-		Filter:   []iamtypes.EntityType{iamtypes.EntityTypeRole, iamtypes.EntityTypeLocalManagedPolicy},
-		MaxItems: aws.Int32(1000),
-	})
 	bulk := &bulkRead{roles: map[string]*bulkRole{}, policies: map[string]*iamtypes.ManagedPolicyDetail{}}
 	var roles []*Role
-	for p.HasMorePages() {
-		var out *iam.GetAccountAuthorizationDetailsOutput
-		err := ob.call(ctx, func() (err error) { out, err = p.NextPage(ctx); return err })
-		if err != nil {
-			if ctx.Err() == nil {
-				ob.warn("iam:GetAccountAuthorizationDetails failed (" + reason(err) + "); reading roles and their policies one by one instead, which costs several calls per wired role")
-			}
-			return false
+	err := ob.call(ctx, func() error {
+		return observe.AuthorizationDetails(ctx, api, []iamtypes.EntityType{iamtypes.EntityTypeRole, iamtypes.EntityTypeLocalManagedPolicy}, func(out *iam.GetAccountAuthorizationDetailsOutput) error {
+			ob.bulkPage(out, bulk, &roles)
+			return nil
+		})
+	})
+	if err != nil {
+		if ctx.Err() == nil {
+			ob.warn("iam:GetAccountAuthorizationDetails failed (" + reason(err) + "); reading roles and their policies one by one instead, which costs several calls per wired role")
 		}
+		return false
+	}
+	ob.mu.Lock()
+	ob.s.Roles = roles
+	ob.bulk = bulk
+	ob.mu.Unlock()
+	return true
+}
+
+// bulkPage keeps one page of the bulk read: each role with its trust, and
+// its policies and boundary raw until the role turns out to be wired.
+func (ob *observer) bulkPage(out *iam.GetAccountAuthorizationDetailsOutput, bulk *bulkRead, roles *[]*Role) {
+	{
 		for _, r := range out.RoleDetailList {
 			role := newRole(aws.ToString(r.RoleName), aws.ToString(r.Arn), aws.ToString(r.Path), aws.ToString(r.RoleId), aws.ToString(r.AssumeRolePolicyDocument))
 			br := &bulkRole{}
@@ -286,17 +293,12 @@ func (ob *observer) readAuthorizationDetails(ctx context.Context) bool {
 				br.boundary = aws.ToString(b.PermissionsBoundaryArn)
 			}
 			bulk.roles[role.ARN] = br
-			roles = append(roles, role)
+			*roles = append(*roles, role)
 		}
 		for i := range out.Policies {
 			bulk.policies[aws.ToString(out.Policies[i].Arn)] = &out.Policies[i]
 		}
 	}
-	ob.mu.Lock()
-	ob.s.Roles = roles
-	ob.bulk = bulk
-	ob.mu.Unlock()
-	return true
 }
 
 // warn records a note about how the observation went.
@@ -309,9 +311,9 @@ func (ob *observer) warn(msg string) {
 
 // readAccountSummary reads the account's IAM quotas.
 func (ob *observer) readAccountSummary(ctx context.Context) {
-	var out *iam.GetAccountSummaryOutput
+	var summary map[string]int32
 	err := ob.call(ctx, func() (err error) {
-		out, err = ob.clientsFor(ob.iamRegion()).IAM.GetAccountSummary(ctx, &iam.GetAccountSummaryInput{})
+		summary, err = observe.AccountSummary(ctx, ob.clientsFor(ob.iamRegion()).IAM)
 		return err
 	})
 	if err != nil {
@@ -321,10 +323,10 @@ func (ob *observer) readAccountSummary(ctx context.Context) {
 		return
 	}
 	q := &Quotas{
-		AssumeRolePolicySize:    int(out.SummaryMap["AssumeRolePolicySizeQuota"]),
-		AttachedPoliciesPerRole: int(out.SummaryMap["AttachedPoliciesPerRoleQuota"]),
-		RolePolicySize:          int(out.SummaryMap["RolePolicySizeQuota"]),
-		PolicySize:              int(out.SummaryMap["PolicySizeQuota"]),
+		AssumeRolePolicySize:    int(summary["AssumeRolePolicySizeQuota"]),
+		AttachedPoliciesPerRole: int(summary["AttachedPoliciesPerRoleQuota"]),
+		RolePolicySize:          int(summary["RolePolicySizeQuota"]),
+		PolicySize:              int(summary["PolicySizeQuota"]),
 	}
 	ob.mu.Lock()
 	ob.s.Quotas = q
@@ -334,9 +336,9 @@ func (ob *observer) readAccountSummary(ctx context.Context) {
 // readOIDCProviders lists the OIDC providers and reads each.
 func (ob *observer) readOIDCProviders(ctx context.Context) {
 	api := ob.clientsFor(ob.iamRegion()).IAM
-	var list *iam.ListOpenIDConnectProvidersOutput
+	var list []string
 	err := ob.call(ctx, func() (err error) {
-		list, err = api.ListOpenIDConnectProviders(ctx, &iam.ListOpenIDConnectProvidersInput{})
+		list, err = observe.OIDCProviderARNs(ctx, api)
 		return err
 	})
 	if err != nil {
@@ -345,14 +347,13 @@ func (ob *observer) readOIDCProviders(ctx context.Context) {
 		}
 		return
 	}
-	provs := make([]*OIDCProvider, len(list.OpenIDConnectProviderList))
+	provs := make([]*OIDCProvider, len(list))
 	var wg sync.WaitGroup
-	for i, e := range list.OpenIDConnectProviderList {
-		provARN := aws.ToString(e.Arn)
+	for i, provARN := range list {
 		wg.Go(func() {
 			var out *iam.GetOpenIDConnectProviderOutput
 			err := ob.call(ctx, func() (err error) {
-				out, err = api.GetOpenIDConnectProvider(ctx, &iam.GetOpenIDConnectProviderInput{OpenIDConnectProviderArn: aws.String(provARN)})
+				out, err = observe.OIDCProvider(ctx, api, provARN)
 				return err
 			})
 			if err != nil {
@@ -379,18 +380,17 @@ func (ob *observer) readOIDCProviders(ctx context.Context) {
 // readClusterVersions reads the region's version catalogue once.
 func (ob *observer) readClusterVersions(ctx context.Context, region string) {
 	api := ob.clientsFor(region).EKS
-	p := eks.NewDescribeClusterVersionsPaginator(api, &eks.DescribeClusterVersionsInput{IncludeAll: aws.Bool(true)})
-	var versions []ClusterVersion
-	for p.HasMorePages() {
-		var out *eks.DescribeClusterVersionsOutput
-		err := ob.call(ctx, func() (err error) { out, err = p.NextPage(ctx); return err })
-		if err != nil {
-			if ctx.Err() == nil {
-				ob.unavailable(Unavailable{What: PartClusterVersions, Region: region, Resource: "eks:DescribeClusterVersions", Reason: reason(err)})
-			}
-			return
+	var all []ekstypes.ClusterVersionInformation
+	err := ob.call(ctx, func() (err error) { all, err = observe.ClusterVersions(ctx, api); return err })
+	if err != nil {
+		if ctx.Err() == nil {
+			ob.unavailable(Unavailable{What: PartClusterVersions, Region: region, Resource: "eks:DescribeClusterVersions", Reason: reason(err)})
 		}
-		for _, v := range out.ClusterVersions {
+		return
+	}
+	var versions []ClusterVersion
+	{
+		for _, v := range all {
 			status := string(v.VersionStatus)
 			if status == "" {
 				// Older answers carry only the deprecated Status field.
@@ -456,18 +456,13 @@ func (ob *observer) readClusters(ctx context.Context, t Target, regions []string
 }
 
 func (ob *observer) listClusters(ctx context.Context, region string) []string {
-	p := eks.NewListClustersPaginator(ob.clientsFor(region).EKS, &eks.ListClustersInput{})
 	var names []string
-	for p.HasMorePages() {
-		var out *eks.ListClustersOutput
-		err := ob.call(ctx, func() (err error) { out, err = p.NextPage(ctx); return err })
-		if err != nil {
-			if ctx.Err() == nil {
-				ob.unavailable(Unavailable{What: PartClusters, Region: region, Resource: "eks:ListClusters", Reason: reason(err)})
-			}
-			return nil
+	err := ob.call(ctx, func() (err error) { names, err = observe.ClusterNames(ctx, ob.clientsFor(region).EKS); return err })
+	if err != nil {
+		if ctx.Err() == nil {
+			ob.unavailable(Unavailable{What: PartClusters, Region: region, Resource: "eks:ListClusters", Reason: reason(err)})
 		}
-		names = append(names, out.Clusters...)
+		return nil
 	}
 	return names
 }
@@ -478,9 +473,9 @@ func (ob *observer) listClusters(ctx context.Context, region string) []string {
 // so that a typo in a cluster name is never a clean report.
 func (ob *observer) readCluster(ctx context.Context, ref ClusterRef, named bool) {
 	api := ob.clientsFor(ref.Region).EKS
-	var out *eks.DescribeClusterOutput
+	var described *ekstypes.Cluster
 	err := ob.call(ctx, func() (err error) {
-		out, err = api.DescribeCluster(ctx, &eks.DescribeClusterInput{Name: aws.String(ref.Name)})
+		described, err = observe.Cluster(ctx, api, ref.Name)
 		return err
 	})
 	if err != nil {
@@ -499,7 +494,7 @@ func (ob *observer) readCluster(ctx context.Context, ref ClusterRef, named bool)
 		ob.unavailable(Unavailable{What: PartCluster, Region: ref.Region, Cluster: ob.clusterARN(ref), Resource: ob.clusterARN(ref), Reason: reason(err)})
 		return
 	}
-	c := clusterFromAPI(ref, out.Cluster)
+	c := clusterFromAPI(ref, described)
 	if c.ARN == "" {
 		c.ARN = ob.clusterARN(ref)
 	}
@@ -594,15 +589,10 @@ func (ob *observer) readProfiles(ctx context.Context, c *Cluster) {
 			ob.unavailable(Unavailable{What: PartFargateProfiles, Region: c.Region, Cluster: c.ARN, Resource: res, Reason: reason(err)})
 		}
 	}
-	p := eks.NewListFargateProfilesPaginator(api, &eks.ListFargateProfilesInput{ClusterName: aws.String(c.Name)})
 	var names []string
-	for p.HasMorePages() {
-		var out *eks.ListFargateProfilesOutput
-		if err := ob.call(ctx, func() (err error) { out, err = p.NextPage(ctx); return err }); err != nil {
-			fail("eks:ListFargateProfiles", err)
-			return
-		}
-		names = append(names, out.FargateProfileNames...)
+	if err := ob.call(ctx, func() (err error) { names, err = observe.FargateProfileNames(ctx, api, c.Name); return err }); err != nil {
+		fail("eks:ListFargateProfiles", err)
+		return
 	}
 	profiles := make([]*FargateProfile, len(names))
 	var failed bool
@@ -610,9 +600,9 @@ func (ob *observer) readProfiles(ctx context.Context, c *Cluster) {
 	var wg sync.WaitGroup
 	for i, name := range names {
 		wg.Go(func() {
-			var out *eks.DescribeFargateProfileOutput
+			var fp *ekstypes.FargateProfile
 			err := ob.call(ctx, func() (err error) {
-				out, err = api.DescribeFargateProfile(ctx, &eks.DescribeFargateProfileInput{ClusterName: aws.String(c.Name), FargateProfileName: aws.String(name)})
+				fp, err = observe.FargateProfile(ctx, api, c.Name, name)
 				return err
 			})
 			if err != nil {
@@ -625,7 +615,9 @@ func (ob *observer) readProfiles(ctx context.Context, c *Cluster) {
 				mu.Unlock()
 				return
 			}
-			fp := out.FargateProfile
+			if fp == nil {
+				return
+			}
 			prof := &FargateProfile{
 				Name:                aws.ToString(fp.FargateProfileName),
 				ARN:                 aws.ToString(fp.FargateProfileArn),
@@ -657,15 +649,10 @@ func (ob *observer) readAddons(ctx context.Context, c *Cluster) {
 			ob.unavailable(Unavailable{What: PartAddons, Region: c.Region, Cluster: c.ARN, Resource: res, Reason: reason(err)})
 		}
 	}
-	p := eks.NewListAddonsPaginator(api, &eks.ListAddonsInput{ClusterName: aws.String(c.Name)})
 	var names []string
-	for p.HasMorePages() {
-		var out *eks.ListAddonsOutput
-		if err := ob.call(ctx, func() (err error) { out, err = p.NextPage(ctx); return err }); err != nil {
-			fail("eks:ListAddons", err)
-			return
-		}
-		names = append(names, out.Addons...)
+	if err := ob.call(ctx, func() (err error) { names, err = observe.AddonNames(ctx, api, c.Name); return err }); err != nil {
+		fail("eks:ListAddons", err)
+		return
 	}
 	addons := make([]*Addon, len(names))
 	var failed bool
@@ -673,9 +660,9 @@ func (ob *observer) readAddons(ctx context.Context, c *Cluster) {
 	var wg sync.WaitGroup
 	for i, name := range names {
 		wg.Go(func() {
-			var out *eks.DescribeAddonOutput
+			var a *ekstypes.Addon
 			err := ob.call(ctx, func() (err error) {
-				out, err = api.DescribeAddon(ctx, &eks.DescribeAddonInput{ClusterName: aws.String(c.Name), AddonName: aws.String(name)})
+				a, err = observe.Addon(ctx, api, c.Name, name)
 				return err
 			})
 			if err != nil {
@@ -688,7 +675,9 @@ func (ob *observer) readAddons(ctx context.Context, c *Cluster) {
 				mu.Unlock()
 				return
 			}
-			a := out.Addon
+			if a == nil {
+				return
+			}
 			addons[i] = &Addon{
 				Name:                  aws.ToString(a.AddonName),
 				Version:               aws.ToString(a.AddonVersion),
@@ -721,15 +710,10 @@ func (ob *observer) readAccessEntries(ctx context.Context, c *Cluster) {
 			ob.unavailable(Unavailable{What: PartAccessEntries, Region: c.Region, Cluster: c.ARN, Resource: res, Reason: reason(err)})
 		}
 	}
-	p := eks.NewListAccessEntriesPaginator(api, &eks.ListAccessEntriesInput{ClusterName: aws.String(c.Name)})
 	var principals []string
-	for p.HasMorePages() {
-		var out *eks.ListAccessEntriesOutput
-		if err := ob.call(ctx, func() (err error) { out, err = p.NextPage(ctx); return err }); err != nil {
-			fail("eks:ListAccessEntries", err)
-			return
-		}
-		principals = append(principals, out.AccessEntries...)
+	if err := ob.call(ctx, func() (err error) { principals, err = observe.AccessEntryPrincipals(ctx, api, c.Name); return err }); err != nil {
+		fail("eks:ListAccessEntries", err)
+		return
 	}
 	entries := make([]*AccessEntry, len(principals))
 	var failed bool
@@ -737,50 +721,42 @@ func (ob *observer) readAccessEntries(ctx context.Context, c *Cluster) {
 	var wg sync.WaitGroup
 	for i, principal := range principals {
 		wg.Go(func() {
-			var out *eks.DescribeAccessEntryOutput
+			var ae *ekstypes.AccessEntry
+			var policies []ekstypes.AssociatedAccessPolicy
 			err := ob.call(ctx, func() (err error) {
-				out, err = api.DescribeAccessEntry(ctx, &eks.DescribeAccessEntryInput{ClusterName: aws.String(c.Name), PrincipalArn: aws.String(principal)})
+				ae, policies, err = observe.AccessEntry(ctx, api, c.Name, principal)
 				return err
 			})
 			if err != nil {
-				if isNotFound(err) {
+				if isNotFound(err) && ae == nil {
 					return
 				}
-				fail(principal, err)
+				res := principal
+				if ae != nil {
+					res += " (associated access policies)"
+				}
+				fail(res, err)
 				mu.Lock()
 				failed = true
 				mu.Unlock()
 				return
 			}
-			ae := out.AccessEntry
+			if ae == nil {
+				return
+			}
 			e := &AccessEntry{
 				PrincipalARN:     aws.ToString(ae.PrincipalArn),
 				Type:             aws.ToString(ae.Type),
 				Username:         aws.ToString(ae.Username),
 				KubernetesGroups: ae.KubernetesGroups,
 			}
-			// Only STANDARD entries have access policies; EKS refuses the
-			// call for the other types.
-			if e.Type == "" || e.Type == "STANDARD" {
-				pp := eks.NewListAssociatedAccessPoliciesPaginator(api, &eks.ListAssociatedAccessPoliciesInput{ClusterName: aws.String(c.Name), PrincipalArn: aws.String(principal)})
-				for pp.HasMorePages() {
-					var lo *eks.ListAssociatedAccessPoliciesOutput
-					if err := ob.call(ctx, func() (err error) { lo, err = pp.NextPage(ctx); return err }); err != nil {
-						fail(principal+" (associated access policies)", err)
-						mu.Lock()
-						failed = true
-						mu.Unlock()
-						return
-					}
-					for _, ap := range lo.AssociatedAccessPolicies {
-						a := AccessPolicyAssociation{PolicyARN: aws.ToString(ap.PolicyArn)}
-						if ap.AccessScope != nil {
-							a.ScopeType = string(ap.AccessScope.Type)
-							a.Namespaces = ap.AccessScope.Namespaces
-						}
-						e.Policies = append(e.Policies, a)
-					}
+			for _, ap := range policies {
+				a := AccessPolicyAssociation{PolicyARN: aws.ToString(ap.PolicyArn)}
+				if ap.AccessScope != nil {
+					a.ScopeType = string(ap.AccessScope.Type)
+					a.Namespaces = ap.AccessScope.Namespaces
 				}
+				e.Policies = append(e.Policies, a)
 			}
 			entries[i] = e
 		})
@@ -798,17 +774,16 @@ func (ob *observer) readAccessEntries(ctx context.Context, c *Cluster) {
 
 func (ob *observer) readPodIdentity(ctx context.Context, c *Cluster) {
 	api := ob.clientsFor(c.Region).EKS
-	p := eks.NewListPodIdentityAssociationsPaginator(api, &eks.ListPodIdentityAssociationsInput{ClusterName: aws.String(c.Name)})
-	var out []*PodIdentityAssociation
-	for p.HasMorePages() {
-		var page *eks.ListPodIdentityAssociationsOutput
-		if err := ob.call(ctx, func() (err error) { page, err = p.NextPage(ctx); return err }); err != nil {
-			if ctx.Err() == nil {
-				ob.unavailable(Unavailable{What: PartPodIdentity, Region: c.Region, Cluster: c.ARN, Resource: "eks:ListPodIdentityAssociations", Reason: reason(err)})
-			}
-			return
+	var list []ekstypes.PodIdentityAssociationSummary
+	if err := ob.call(ctx, func() (err error) { list, err = observe.PodIdentityAssociations(ctx, api, c.Name); return err }); err != nil {
+		if ctx.Err() == nil {
+			ob.unavailable(Unavailable{What: PartPodIdentity, Region: c.Region, Cluster: c.ARN, Resource: "eks:ListPodIdentityAssociations", Reason: reason(err)})
 		}
-		for _, a := range page.Associations {
+		return
+	}
+	var out []*PodIdentityAssociation
+	{
+		for _, a := range list {
 			out = append(out, &PodIdentityAssociation{
 				Namespace:      aws.ToString(a.Namespace),
 				ServiceAccount: aws.ToString(a.ServiceAccount),
@@ -862,14 +837,16 @@ func (ob *observer) readNetwork(ctx context.Context, region string) {
 	net := &Network{Subnets: map[string]*Subnet{}, VPCs: map[string]*VPC{}}
 	vpcs := map[string]bool{}
 	for _, chunk := range chunks(sortedKeys(ids), 200) {
-		p := ec2.NewDescribeSubnetsPaginator(api, &ec2.DescribeSubnetsInput{Filters: []ec2types.Filter{{Name: aws.String("subnet-id"), Values: chunk}}})
-		for p.HasMorePages() {
-			var out *ec2.DescribeSubnetsOutput
-			if err := ob.call(ctx, func() (err error) { out, err = p.NextPage(ctx); return err }); err != nil {
-				fail("ec2:DescribeSubnets", err)
-				return
-			}
-			for _, sn := range out.Subnets {
+		var subnets []ec2types.Subnet
+		if err := ob.call(ctx, func() (err error) {
+			subnets, err = observe.Subnets(ctx, api, []ec2types.Filter{{Name: aws.String("subnet-id"), Values: chunk}})
+			return err
+		}); err != nil {
+			fail("ec2:DescribeSubnets", err)
+			return
+		}
+		{
+			for _, sn := range subnets {
 				s := &Subnet{ID: aws.ToString(sn.SubnetId), VPCID: aws.ToString(sn.VpcId), AvailabilityZone: aws.ToString(sn.AvailabilityZone), CIDR: aws.ToString(sn.CidrBlock)}
 				net.Subnets[s.ID] = s
 				vpcs[s.VPCID] = true
@@ -888,15 +865,17 @@ func (ob *observer) readNetwork(ctx context.Context, region string) {
 		main := map[string]*ec2types.RouteTable{}     // VPC → main table
 		explicit := map[string]*ec2types.RouteTable{} // subnet → table
 		for _, chunk := range chunks(vpcIDs, 200) {
-			p := ec2.NewDescribeRouteTablesPaginator(api, &ec2.DescribeRouteTablesInput{Filters: []ec2types.Filter{{Name: aws.String("vpc-id"), Values: chunk}}})
-			for p.HasMorePages() {
-				var out *ec2.DescribeRouteTablesOutput
-				if err := ob.call(ctx, func() (err error) { out, err = p.NextPage(ctx); return err }); err != nil {
-					fail("ec2:DescribeRouteTables", err)
-					return
-				}
-				for i := range out.RouteTables {
-					rt := &out.RouteTables[i]
+			var tables []ec2types.RouteTable
+			if err := ob.call(ctx, func() (err error) {
+				tables, err = observe.RouteTables(ctx, api, []ec2types.Filter{{Name: aws.String("vpc-id"), Values: chunk}})
+				return err
+			}); err != nil {
+				fail("ec2:DescribeRouteTables", err)
+				return
+			}
+			{
+				for i := range tables {
+					rt := &tables[i]
 					for _, a := range rt.Associations {
 						if aws.ToBool(a.Main) {
 							main[aws.ToString(rt.VpcId)] = rt
@@ -925,14 +904,16 @@ func (ob *observer) readNetwork(ctx context.Context, region string) {
 			}
 		}
 		for _, chunk := range chunks(vpcIDs, 200) {
-			p := ec2.NewDescribeVpcsPaginator(api, &ec2.DescribeVpcsInput{Filters: []ec2types.Filter{{Name: aws.String("vpc-id"), Values: chunk}}})
-			for p.HasMorePages() {
-				var out *ec2.DescribeVpcsOutput
-				if err := ob.call(ctx, func() (err error) { out, err = p.NextPage(ctx); return err }); err != nil {
-					fail("ec2:DescribeVpcs", err)
-					return
-				}
-				for _, v := range out.Vpcs {
+			var vpcList []ec2types.Vpc
+			if err := ob.call(ctx, func() (err error) {
+				vpcList, err = observe.VPCs(ctx, api, []ec2types.Filter{{Name: aws.String("vpc-id"), Values: chunk}})
+				return err
+			}); err != nil {
+				fail("ec2:DescribeVpcs", err)
+				return
+			}
+			{
+				for _, v := range vpcList {
 					vpc := &VPC{ID: aws.ToString(v.VpcId)}
 					seen := map[string]bool{}
 					add := func(c string) {
@@ -976,9 +957,9 @@ func (ob *observer) readKMSKeys(ctx context.Context) {
 			if a, err := arn.Parse(keyARN); err == nil && a.Region != "" {
 				region = a.Region
 			}
-			var out *kms.DescribeKeyOutput
+			var md *kmstypes.KeyMetadata
 			err := ob.call(ctx, func() (err error) {
-				out, err = ob.clientsFor(region).KMS.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String(keyARN)})
+				md, err = observe.Key(ctx, ob.clientsFor(region).KMS, keyARN)
 				return err
 			})
 			if err != nil {
@@ -998,7 +979,7 @@ func (ob *observer) readKMSKeys(ctx context.Context) {
 				return
 			}
 			k := &KMSKey{ARN: keyARN}
-			if md := out.KeyMetadata; md != nil {
+			if md != nil {
 				k.KeyManager = string(md.KeyManager)
 				k.State = string(md.KeyState)
 			}
@@ -1061,24 +1042,21 @@ func (ob *observer) readRolePolicies(ctx context.Context) {
 			}
 		}
 		wg.Go(func() {
-			var gp *iam.GetPolicyOutput
+			var pol *iamtypes.Policy
+			var doc string
 			if err := ob.call(ctx, func() (err error) {
-				gp, err = api.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String(polARN)})
+				pol, doc, err = observe.ManagedPolicy(ctx, api, polARN)
 				return err
 			}); err != nil {
 				fail(polARN, err)
 				return
 			}
-			mp := &ManagedPolicy{ARN: polARN, Name: aws.ToString(gp.Policy.PolicyName), DefaultVersion: aws.ToString(gp.Policy.DefaultVersionId)}
-			var gv *iam.GetPolicyVersionOutput
-			if err := ob.call(ctx, func() (err error) {
-				gv, err = api.GetPolicyVersion(ctx, &iam.GetPolicyVersionInput{PolicyArn: aws.String(polARN), VersionId: aws.String(mp.DefaultVersion)})
-				return err
-			}); err != nil {
-				fail(polARN, err)
+			if pol == nil {
+				fail(polARN, errors.New("iam:GetPolicy returned no policy"))
 				return
 			}
-			ip := parseInline(mp.Name, aws.ToString(gv.PolicyVersion.Document))
+			mp := &ManagedPolicy{ARN: polARN, Name: aws.ToString(pol.PolicyName), DefaultVersion: aws.ToString(pol.DefaultVersionId)}
+			ip := parseInline(mp.Name, doc)
 			mp.Source, mp.Doc, mp.Error = ip.Source, ip.Doc, ip.Error
 			ob.mu.Lock()
 			s.Policies[polARN] = mp
@@ -1108,43 +1086,35 @@ func managedFromDetail(d *iamtypes.ManagedPolicyDetail) *ManagedPolicy {
 // boundary with per-role calls (the fallback of the bulk read).
 func (ob *observer) readRolePoliciesOneByOne(ctx context.Context, api IAMAPI, r *Role, fail func(string, error)) {
 	var attached []AttachedPolicy
-	p := iam.NewListAttachedRolePoliciesPaginator(api, &iam.ListAttachedRolePoliciesInput{RoleName: aws.String(r.Name)})
-	for p.HasMorePages() {
-		var out *iam.ListAttachedRolePoliciesOutput
-		if err := ob.call(ctx, func() (err error) { out, err = p.NextPage(ctx); return err }); err != nil {
-			fail(r.ARN, err)
-			return
-		}
-		for _, ap := range out.AttachedPolicies {
-			attached = append(attached, AttachedPolicy{Name: aws.ToString(ap.PolicyName), ARN: aws.ToString(ap.PolicyArn)})
-		}
+	var aps []iamtypes.AttachedPolicy
+	if err := ob.call(ctx, func() (err error) { aps, err = observe.AttachedRolePolicies(ctx, api, r.Name); return err }); err != nil {
+		fail(r.ARN, err)
+		return
+	}
+	for _, ap := range aps {
+		attached = append(attached, AttachedPolicy{Name: aws.ToString(ap.PolicyName), ARN: aws.ToString(ap.PolicyArn)})
 	}
 	var names []string
-	ip := iam.NewListRolePoliciesPaginator(api, &iam.ListRolePoliciesInput{RoleName: aws.String(r.Name)})
-	for ip.HasMorePages() {
-		var out *iam.ListRolePoliciesOutput
-		if err := ob.call(ctx, func() (err error) { out, err = ip.NextPage(ctx); return err }); err != nil {
-			fail(r.ARN, err)
-			return
-		}
-		names = append(names, out.PolicyNames...)
+	if err := ob.call(ctx, func() (err error) { names, err = observe.InlinePolicyNames(ctx, api, r.Name); return err }); err != nil {
+		fail(r.ARN, err)
+		return
 	}
 	var inline []*InlinePolicy
 	for _, name := range names {
-		var out *iam.GetRolePolicyOutput
+		var doc string
 		err := ob.call(ctx, func() (err error) {
-			out, err = api.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: aws.String(r.Name), PolicyName: aws.String(name)})
+			doc, err = observe.InlinePolicy(ctx, api, r.Name, name)
 			return err
 		})
 		if err != nil {
 			fail(r.ARN+" (inline policy "+name+")", err)
 			return
 		}
-		inline = append(inline, parseInline(name, aws.ToString(out.PolicyDocument)))
+		inline = append(inline, parseInline(name, doc))
 	}
-	var gr *iam.GetRoleOutput
+	var gr *iamtypes.Role
 	if err := ob.call(ctx, func() (err error) {
-		gr, err = api.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(r.Name)})
+		gr, err = observe.Role(ctx, api, r.Name)
 		return err
 	}); err != nil {
 		fail(r.ARN+" (permissions boundary)", err)
@@ -1152,8 +1122,8 @@ func (ob *observer) readRolePoliciesOneByOne(ctx context.Context, api IAMAPI, r 
 	}
 	ob.mu.Lock()
 	r.AttachedPolicies, r.InlinePolicies, r.PoliciesRead = attached, inline, true
-	if gr.Role != nil && gr.Role.PermissionsBoundary != nil {
-		r.PermissionsBoundary = aws.ToString(gr.Role.PermissionsBoundary.PermissionsBoundaryArn)
+	if gr != nil && gr.PermissionsBoundary != nil {
+		r.PermissionsBoundary = aws.ToString(gr.PermissionsBoundary.PermissionsBoundaryArn)
 	}
 	ob.mu.Unlock()
 }

@@ -17,6 +17,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/fargatekit/fargatekit/eksfargate"
+	"github.com/fargatekit/fargatekit/eksfargate/observe"
 )
 
 // Kubernetes names the audit reads.
@@ -102,15 +103,9 @@ func (ob *observer) readKube(ctx context.Context, c *Cluster) {
 	k := &KubeState{}
 	// Namespaces first: a cheap request that tells whether the API answers.
 	err = ob.kubeCall(ctx, func() error {
-		return listAll(ctx, func(opts metav1.ListOptions) (string, error) {
-			l, err := cs.CoreV1().Namespaces().List(ctx, opts)
-			if err != nil {
-				return "", err
-			}
-			for _, n := range l.Items {
-				k.Namespaces = append(k.Namespaces, n.Name)
-			}
-			return l.Continue, nil
+		return observe.Namespaces(ctx, cs, func(n *corev1.Namespace) error {
+			k.Namespaces = append(k.Namespaces, n.Name)
+			return nil
 		})
 	})
 	if err != nil {
@@ -134,16 +129,10 @@ func (ob *observer) readKube(ctx context.Context, c *Cluster) {
 	wg.Go(func() {
 		var sas []ServiceAccount
 		err := ob.kubeCall(ctx, func() error {
-			return listAll(ctx, func(opts metav1.ListOptions) (string, error) {
-				l, err := cs.CoreV1().ServiceAccounts("").List(ctx, opts)
-				if err != nil {
-					return "", err
-				}
-				for _, sa := range l.Items {
-					sas = append(sas, ServiceAccount{Namespace: sa.Namespace, Name: sa.Name,
-						RoleARN: strings.TrimSpace(sa.Annotations[AnnotationRoleARN]), Audience: sa.Annotations[AnnotationAudience]})
-				}
-				return l.Continue, nil
+			return observe.ServiceAccounts(ctx, cs, "", func(sa *corev1.ServiceAccount) error {
+				sas = append(sas, ServiceAccount{Namespace: sa.Namespace, Name: sa.Name,
+					RoleARN: strings.TrimSpace(sa.Annotations[AnnotationRoleARN]), Audience: sa.Annotations[AnnotationAudience]})
+				return nil
 			})
 		})
 		if err != nil {
@@ -155,15 +144,9 @@ func (ob *observer) readKube(ctx context.Context, c *Cluster) {
 	wg.Go(func() {
 		var pods []Pod
 		err := ob.kubeCall(ctx, func() error {
-			return listAll(ctx, func(opts metav1.ListOptions) (string, error) {
-				l, err := cs.CoreV1().Pods("").List(ctx, opts)
-				if err != nil {
-					return "", err
-				}
-				for i := range l.Items {
-					pods = append(pods, podFromAPI(&l.Items[i]))
-				}
-				return l.Continue, nil
+			return observe.Pods(ctx, cs, "", "", func(p *corev1.Pod) error {
+				pods = append(pods, podFromAPI(p))
+				return nil
 			})
 		})
 		if err != nil {
@@ -174,7 +157,7 @@ func (ob *observer) readKube(ctx context.Context, c *Cluster) {
 	})
 	wg.Go(func() {
 		err := ob.kubeCall(ctx, func() error {
-			cm, err := cs.CoreV1().ConfigMaps(eksfargate.AWSAuthNamespace).Get(ctx, eksfargate.AWSAuthName, metav1.GetOptions{})
+			cm, err := observe.ConfigMap(ctx, cs, eksfargate.AWSAuthNamespace, eksfargate.AWSAuthName)
 			if apierrors.IsNotFound(err) {
 				return nil
 			}
@@ -194,7 +177,7 @@ func (ob *observer) readKube(ctx context.Context, c *Cluster) {
 	})
 	wg.Go(func() {
 		err := ob.kubeCall(ctx, func() error {
-			d, err := cs.AppsV1().Deployments("kube-system").Get(ctx, "coredns", metav1.GetOptions{})
+			d, err := observe.Deployment(ctx, cs, "kube-system", "coredns")
 			if apierrors.IsNotFound(err) {
 				return nil
 			}
@@ -223,24 +206,6 @@ func (ob *observer) readKube(ctx context.Context, c *Cluster) {
 	})
 	wg.Wait()
 	c.Kube = k
-}
-
-// listAll pages through a LIST with chunks of 500.
-func listAll(ctx context.Context, page func(metav1.ListOptions) (string, error)) error {
-	opts := metav1.ListOptions{Limit: 500}
-	for {
-		next, err := page(opts)
-		if err != nil {
-			return err
-		}
-		if next == "" {
-			return nil
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		opts.Continue = next
-	}
 }
 
 // kubeReason describes a failed Kubernetes read.
@@ -309,62 +274,38 @@ func (ob *observer) readRBAC(ctx context.Context, cs kubernetes.Interface) (*RBA
 		})
 	}
 	do(func() error {
-		return listAll(ctx, func(opts metav1.ListOptions) (string, error) {
-			l, err := cs.RbacV1().ClusterRoles().List(ctx, opts)
-			if err != nil {
-				return "", err
-			}
-			for _, cr := range l.Items {
-				role := RBACRole{Name: cr.Name, Labels: cr.Labels, Rules: rules(cr.Rules)}
-				if ar := cr.AggregationRule; ar != nil {
-					role.Aggregation = []string{}
-					for _, sel := range ar.ClusterRoleSelectors {
-						ls, err := metav1.LabelSelectorAsSelector(&sel)
-						if err != nil {
-							return "", fmt.Errorf("ClusterRole %s: aggregation selector: %w", cr.Name, err)
-						}
-						role.Aggregation = append(role.Aggregation, ls.String())
+		return observe.RBACClusterRoles(ctx, cs, func(cr *rbacv1.ClusterRole) error {
+			role := RBACRole{Name: cr.Name, Labels: cr.Labels, Rules: rules(cr.Rules)}
+			if ar := cr.AggregationRule; ar != nil {
+				role.Aggregation = []string{}
+				for _, sel := range ar.ClusterRoleSelectors {
+					ls, err := metav1.LabelSelectorAsSelector(&sel)
+					if err != nil {
+						return fmt.Errorf("ClusterRole %s: aggregation selector: %w", cr.Name, err)
 					}
+					role.Aggregation = append(role.Aggregation, ls.String())
 				}
-				r.ClusterRoles = append(r.ClusterRoles, role)
 			}
-			return l.Continue, nil
+			r.ClusterRoles = append(r.ClusterRoles, role)
+			return nil
 		})
 	})
 	do(func() error {
-		return listAll(ctx, func(opts metav1.ListOptions) (string, error) {
-			l, err := cs.RbacV1().Roles("").List(ctx, opts)
-			if err != nil {
-				return "", err
-			}
-			for _, ro := range l.Items {
-				r.Roles = append(r.Roles, RBACRole{Namespace: ro.Namespace, Name: ro.Name, Labels: ro.Labels, Rules: rules(ro.Rules)})
-			}
-			return l.Continue, nil
+		return observe.RBACRoles(ctx, cs, func(ro *rbacv1.Role) error {
+			r.Roles = append(r.Roles, RBACRole{Namespace: ro.Namespace, Name: ro.Name, Labels: ro.Labels, Rules: rules(ro.Rules)})
+			return nil
 		})
 	})
 	do(func() error {
-		return listAll(ctx, func(opts metav1.ListOptions) (string, error) {
-			l, err := cs.RbacV1().ClusterRoleBindings().List(ctx, opts)
-			if err != nil {
-				return "", err
-			}
-			for _, b := range l.Items {
-				r.ClusterRoleBindings = append(r.ClusterRoleBindings, RBACBinding{Name: b.Name, RoleKind: b.RoleRef.Kind, RoleName: b.RoleRef.Name, Subjects: subjects(b.Subjects)})
-			}
-			return l.Continue, nil
+		return observe.RBACClusterRoleBindings(ctx, cs, func(b *rbacv1.ClusterRoleBinding) error {
+			r.ClusterRoleBindings = append(r.ClusterRoleBindings, RBACBinding{Name: b.Name, RoleKind: b.RoleRef.Kind, RoleName: b.RoleRef.Name, Subjects: subjects(b.Subjects)})
+			return nil
 		})
 	})
 	do(func() error {
-		return listAll(ctx, func(opts metav1.ListOptions) (string, error) {
-			l, err := cs.RbacV1().RoleBindings("").List(ctx, opts)
-			if err != nil {
-				return "", err
-			}
-			for _, b := range l.Items {
-				r.RoleBindings = append(r.RoleBindings, RBACBinding{Namespace: b.Namespace, Name: b.Name, RoleKind: b.RoleRef.Kind, RoleName: b.RoleRef.Name, Subjects: subjects(b.Subjects)})
-			}
-			return l.Continue, nil
+		return observe.RBACRoleBindings(ctx, cs, func(b *rbacv1.RoleBinding) error {
+			r.RoleBindings = append(r.RoleBindings, RBACBinding{Namespace: b.Namespace, Name: b.Name, RoleKind: b.RoleRef.Kind, RoleName: b.RoleRef.Name, Subjects: subjects(b.Subjects)})
+			return nil
 		})
 	})
 	wg.Wait()

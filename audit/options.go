@@ -2,7 +2,6 @@ package audit
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -244,7 +243,3 @@ func (o *Options) selectChecks() ([]*Check, error) {
 	}
 	return out, nil
 }
-
-// errNoClients is returned by a fix whose snapshot was built without clients
-// (by hand, or decoded from JSON).
-var errNoClients = errors.New("audit: this finding's snapshot has no AWS or Kubernetes clients; run Audit again and fix from its report")

@@ -3,10 +3,11 @@ package audit
 import (
 	"encoding/json"
 	"fmt"
-	yaml "go.yaml.in/yaml/v3"
 	"io"
 	"os"
 	"strings"
+
+	yaml "go.yaml.in/yaml/v3"
 
 	"github.com/fargatekit/fargatekit/iamtrust"
 )

@@ -3,6 +3,7 @@ package audit
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"flag"
 	"os"
 	"path/filepath"
@@ -128,8 +129,24 @@ func TestReportJSONSchema(t *testing.T) {
 	if diff := cmp.Diff(string(b), string(again)); diff != "" {
 		t.Errorf("decode and encode changed the report (-want +got):\n%s", diff)
 	}
-	if err := Fix(t.Context(), back, Selection{}); err != ErrNotFixable {
-		t.Errorf("Fix of a decoded report = %v, want ErrNotFixable", err)
+	// A decoded report plans the same fixes, operations included, and
+	// Fix refuses to run them with credentials of another account.
+	all := func(o *Options) { o.AllowGrants, o.AllowDestructive = true, true }
+	want, _ := FixPlan(r, Selection{}, all)
+	got, _ := FixPlan(back, Selection{}, all)
+	wj, _ := json.Marshal(want.Changes)
+	gj, _ := json.Marshal(got.Changes)
+	if diff := cmp.Diff(string(wj), string(gj)); diff != "" || len(want.Pending()) == 0 {
+		t.Errorf("fix plan of the decoded report (-want +got), %d changes:\n%s", len(want.Pending()), diff)
+	}
+	for _, c := range got.Pending() {
+		if c.Op == nil {
+			t.Errorf("decoded fix %s lost its operation", c.ID)
+		}
+	}
+	var mismatch *AccountMismatchError
+	if err := Fix(t.Context(), back, Selection{}, all, func(o *Options) { o.AccountID = "999999999999" }); !errors.As(err, &mismatch) {
+		t.Errorf("Fix of a decoded report from another account = %v, want *AccountMismatchError", err)
 	}
 	if _, err := DecodeReport(strings.NewReader(`{"schema":"fargatekit.io/audit-report/v9"}`)); err == nil {
 		t.Errorf("a report of another schema decoded")

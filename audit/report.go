@@ -124,7 +124,7 @@ func Audit(ctx context.Context, t Target, opts ...func(*Options)) (*Report, erro
 		return nil, err
 	}
 	start := time.Now()
-	s, err := observe(ctx, t, &o)
+	s, err := observeTarget(ctx, t, &o)
 	if err != nil {
 		return nil, err
 	}

@@ -162,7 +162,6 @@ type Snapshot struct {
 	Warnings []string `json:"warnings,omitempty"`
 
 	roleIndex map[string]*Role
-	act       *actuator
 }
 
 // Quotas are IAM quotas of the account, from GetAccountSummary. Sizes count

@@ -8,7 +8,6 @@ import (
 	"github.com/fargatekit/fargatekit/internal/ekswait"
 	"maps"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -24,7 +23,9 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/util/retry"
 
+	"github.com/fargatekit/fargatekit/eksfargate/observe"
 	"github.com/fargatekit/fargatekit/iamtrust"
+	"github.com/fargatekit/fargatekit/internal/ops"
 	"github.com/fargatekit/fargatekit/plan"
 )
 
@@ -53,31 +54,22 @@ func isIAM[T error](err error) bool {
 
 func (x *executor) createProvider(thumbprints []string, tags map[string]string) runFunc {
 	return func(ctx context.Context, _ plan.Reporter) error {
-		_, err := x.c.IAM.CreateOpenIDConnectProvider(ctx, &iam.CreateOpenIDConnectProviderInput{
-			Url:            aws.String(x.cluster.IssuerURL),
-			ClientIDList:   []string{iamtrust.STSAudience},
-			ThumbprintList: thumbprints,
-			Tags:           iamTagList(tags),
+		// One created since the plan was made (a resumed apply) is fine:
+		// plan again checks its client IDs.
+		return ops.CreateOIDCProvider(ctx, x.c.IAM, ops.NewOIDCProvider{
+			URL:         x.cluster.IssuerURL,
+			ClientIDs:   []string{iamtrust.STSAudience},
+			Thumbprints: thumbprints,
+			Tags:        tags,
 		})
-		if isIAM[*iamtypes.EntityAlreadyExistsException](err) {
-			// Created since the plan was made (a resumed apply): plan again
-			// checks its client IDs.
-			x.o.Logger.Info("irsa: OIDC provider exists already", zap.String("issuer", x.cluster.IssuerURL))
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("create OIDC provider for %s: %w", x.cluster.IssuerURL, err)
-		}
-		return nil
 	}
 }
 
 func (x *executor) replaceProvider(thumbprints []string, tags map[string]string) runFunc {
 	create := x.createProvider(thumbprints, tags)
 	return func(ctx context.Context, report plan.Reporter) error {
-		_, err := x.c.IAM.DeleteOpenIDConnectProvider(ctx, &iam.DeleteOpenIDConnectProviderInput{OpenIDConnectProviderArn: aws.String(x.cluster.ProviderARN())})
-		if err != nil && !isIAM[*iamtypes.NoSuchEntityException](err) {
-			return fmt.Errorf("delete OIDC provider %s: %w", x.cluster.ProviderARN(), err)
+		if err := ops.DeleteOIDCProvider(ctx, x.c.IAM, x.cluster.ProviderARN()); err != nil {
+			return err
 		}
 		return create(ctx, report)
 	}
@@ -85,77 +77,54 @@ func (x *executor) replaceProvider(thumbprints []string, tags map[string]string)
 
 func (x *executor) updateProvider(addClientID bool, thumbprints []string, tags map[string]string) runFunc {
 	return func(ctx context.Context, _ plan.Reporter) error {
-		arn := aws.String(x.cluster.ProviderARN())
+		arn := x.cluster.ProviderARN()
 		if addClientID {
 			// Idempotent in IAM: adding a client ID the provider has is no error.
-			if _, err := x.c.IAM.AddClientIDToOpenIDConnectProvider(ctx, &iam.AddClientIDToOpenIDConnectProviderInput{
-				OpenIDConnectProviderArn: arn, ClientID: aws.String(iamtrust.STSAudience),
-			}); err != nil {
-				return fmt.Errorf("add client ID %s to OIDC provider %s: %w", iamtrust.STSAudience, *arn, err)
+			if err := ops.AddOIDCClientID(ctx, x.c.IAM, arn, iamtrust.STSAudience); err != nil {
+				return err
 			}
 		}
 		if len(thumbprints) > 0 {
-			if _, err := x.c.IAM.UpdateOpenIDConnectProviderThumbprint(ctx, &iam.UpdateOpenIDConnectProviderThumbprintInput{
-				OpenIDConnectProviderArn: arn, ThumbprintList: thumbprints,
-			}); err != nil {
-				return fmt.Errorf("set thumbprints of OIDC provider %s: %w", *arn, err)
+			if err := ops.SetOIDCThumbprints(ctx, x.c.IAM, arn, thumbprints); err != nil {
+				return err
 			}
 		}
-		if len(tags) > 0 {
-			if _, err := x.c.IAM.TagOpenIDConnectProvider(ctx, &iam.TagOpenIDConnectProviderInput{
-				OpenIDConnectProviderArn: arn, Tags: iamTagList(tags),
-			}); err != nil {
-				return fmt.Errorf("tag OIDC provider %s: %w", *arn, err)
-			}
-		}
-		return nil
+		// No tags is no call.
+		return ops.TagOIDCProvider(ctx, x.c.IAM, arn, tags)
 	}
 }
 
 func (x *executor) createRole(r *desiredRole) runFunc {
-	return func(ctx context.Context, report plan.Reporter) error {
-		in := &iam.CreateRoleInput{
-			RoleName:                 aws.String(r.name),
-			Path:                     aws.String(r.path),
-			AssumeRolePolicyDocument: aws.String(r.trust.String()),
-			Description:              aws.String(truncate("IRSA role for "+refList(r.spec.ServiceAccounts())+" of EKS cluster "+x.cluster.Name+" (fargatekit)", 1000)),
-			Tags:                     iamTagList(r.tags),
-		}
-		if r.spec.PermissionsBoundary != "" {
-			in.PermissionsBoundary = aws.String(r.spec.PermissionsBoundary)
-		}
-		_, err := x.c.IAM.CreateRole(ctx, in)
-		if isIAM[*iamtypes.EntityAlreadyExistsException](err) {
-			// Created since the plan was made (a resumed apply): converge it.
-			return x.updateRole(r.name, r.trust, r.tags, r.spec.PermissionsBoundary)(ctx, report)
-		}
-		if err != nil {
-			return fmt.Errorf("create role %s: %w", r.name, err)
-		}
-		return nil
+	return func(ctx context.Context, _ plan.Reporter) error {
+		// A role created since the plan was made (a resumed apply) is
+		// converged when it carries OwnerTag with the cluster's name and
+		// the same path; any other role of that name is an
+		// *ops.OwnershipError.
+		return ops.CreateRole(ctx, x.c.IAM, ops.NewRole{
+			Name:        r.name,
+			Path:        r.path,
+			Description: truncate("IRSA role for "+refList(r.spec.ServiceAccounts())+" of EKS cluster "+x.cluster.Name+" (fargatekit)", 1000),
+			Trust:       r.trust.String(),
+			Boundary:    r.spec.PermissionsBoundary,
+			Tags:        r.tags,
+			Cluster:     x.cluster.Name,
+		})
 	}
 }
 
 func (x *executor) updateRole(name string, trust *iamtrust.Document, tags map[string]string, boundary string) runFunc {
 	return func(ctx context.Context, _ plan.Reporter) error {
 		if trust != nil {
-			if _, err := x.c.IAM.UpdateAssumeRolePolicy(ctx, &iam.UpdateAssumeRolePolicyInput{
-				RoleName: aws.String(name), PolicyDocument: aws.String(trust.String()),
-			}); err != nil {
-				return fmt.Errorf("update trust policy of role %s: %w", name, err)
+			if err := ops.UpdateTrust(ctx, x.c.IAM, name, trust.String()); err != nil {
+				return err
 			}
 		}
-		if len(tags) > 0 {
-			if _, err := x.c.IAM.TagRole(ctx, &iam.TagRoleInput{RoleName: aws.String(name), Tags: iamTagList(tags)}); err != nil {
-				return fmt.Errorf("tag role %s: %w", name, err)
-			}
+		// No tags is no call.
+		if err := ops.TagRole(ctx, x.c.IAM, name, tags); err != nil {
+			return err
 		}
 		if boundary != "" {
-			if _, err := x.c.IAM.PutRolePermissionsBoundary(ctx, &iam.PutRolePermissionsBoundaryInput{
-				RoleName: aws.String(name), PermissionsBoundary: aws.String(boundary),
-			}); err != nil {
-				return fmt.Errorf("set permissions boundary of role %s: %w", name, err)
-			}
+			return ops.PutRoleBoundary(ctx, x.c.IAM, name, boundary)
 		}
 		return nil
 	}
@@ -163,41 +132,27 @@ func (x *executor) updateRole(name string, trust *iamtrust.Document, tags map[st
 
 func (x *executor) attach(role, policy string) runFunc {
 	return func(ctx context.Context, _ plan.Reporter) error {
-		if _, err := x.c.IAM.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: aws.String(role), PolicyArn: aws.String(policy)}); err != nil {
-			return fmt.Errorf("attach %s to role %s: %w", policy, role, err)
-		}
-		return nil
+		return ops.AttachRolePolicy(ctx, x.c.IAM, role, policy)
 	}
 }
 
 func (x *executor) detach(role, policy string) runFunc {
 	return func(ctx context.Context, _ plan.Reporter) error {
-		_, err := x.c.IAM.DetachRolePolicy(ctx, &iam.DetachRolePolicyInput{RoleName: aws.String(role), PolicyArn: aws.String(policy)})
-		if err != nil && !isIAM[*iamtypes.NoSuchEntityException](err) {
-			return fmt.Errorf("detach %s from role %s: %w", policy, role, err)
-		}
-		return nil
+		// One detached already (a resumed apply) is fine.
+		return ops.DetachRolePolicy(ctx, x.c.IAM, role, policy)
 	}
 }
 
 func (x *executor) deleteInline(role, name string) runFunc {
 	return func(ctx context.Context, _ plan.Reporter) error {
-		_, err := x.c.IAM.DeleteRolePolicy(ctx, &iam.DeleteRolePolicyInput{RoleName: aws.String(role), PolicyName: aws.String(name)})
-		if err != nil && !isIAM[*iamtypes.NoSuchEntityException](err) {
-			return fmt.Errorf("delete inline policy %s of role %s: %w", name, role, err)
-		}
-		return nil
+		// One deleted already (a resumed apply) is fine.
+		return ops.DeleteRolePolicy(ctx, x.c.IAM, role, name)
 	}
 }
 
 func (x *executor) putInline(role, name string, doc *iamtrust.Document) runFunc {
 	return func(ctx context.Context, _ plan.Reporter) error {
-		if _, err := x.c.IAM.PutRolePolicy(ctx, &iam.PutRolePolicyInput{
-			RoleName: aws.String(role), PolicyName: aws.String(name), PolicyDocument: aws.String(doc.String()),
-		}); err != nil {
-			return fmt.Errorf("put inline policy %s of role %s: %w", name, role, err)
-		}
-		return nil
+		return ops.PutRolePolicy(ctx, x.c.IAM, role, name, doc.String())
 	}
 }
 
@@ -224,19 +179,19 @@ const maxPolicyVersions = 5
 
 func (x *executor) updatePolicy(p *desiredPolicy) runFunc {
 	return func(ctx context.Context, _ plan.Reporter) error {
-		out, err := x.c.IAM.ListPolicyVersions(ctx, &iam.ListPolicyVersionsInput{PolicyArn: aws.String(p.arn)})
+		versions, err := observe.PolicyVersions(ctx, x.c.IAM, p.arn)
 		if err != nil {
 			return fmt.Errorf("list versions of policy %s: %w", p.arn, err)
 		}
-		if len(out.Versions) >= maxPolicyVersions {
+		if len(versions) >= maxPolicyVersions {
 			// Make room: delete the oldest version that is not the default.
 			var oldest *iamtypes.PolicyVersion
-			for i, v := range out.Versions {
+			for i, v := range versions {
 				if v.IsDefaultVersion || v.CreateDate == nil {
 					continue
 				}
 				if oldest == nil || v.CreateDate.Before(*oldest.CreateDate) {
-					oldest = &out.Versions[i]
+					oldest = &versions[i]
 				}
 			}
 			if oldest != nil {
@@ -272,7 +227,7 @@ func (x *executor) applyServiceAccount(ref ServiceAccountRef, full, ann, labels 
 		sas := x.c.Kube.CoreV1().ServiceAccounts(ref.Namespace)
 		want := ann[AnnotationRoleARN]
 		err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
-			sa, err := sas.Get(ctx, ref.Name, metav1.GetOptions{})
+			sa, err := observe.ServiceAccount(ctx, x.c.Kube, ref.Namespace, ref.Name)
 			if apierrors.IsNotFound(err) {
 				_, err = sas.Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{
 					Name: ref.Name, Namespace: ref.Namespace, Annotations: full,
@@ -363,17 +318,16 @@ func (x *executor) setAddonRole(name, roleARN string, observed Addon, recreate b
 	return func(ctx context.Context, report plan.Reporter) error {
 		ctx, cancel := context.WithTimeout(ctx, x.o.AddonTimeout)
 		defer cancel()
-		cluster := aws.String(x.cluster.Name)
 		if recreate {
 			if err := x.recreateAddon(ctx, name, roleARN, observed, report); err != nil {
 				return err
 			}
 		} else {
-			var out *eks.UpdateAddonOutput
+			var update *ekstypes.Update
 			err := x.retryAddon(ctx, func() error {
 				var err error
-				out, err = x.c.EKS.UpdateAddon(ctx, &eks.UpdateAddonInput{
-					ClusterName: cluster, AddonName: aws.String(name),
+				update, err = ops.UpdateAddon(ctx, x.c.EKS, &eks.UpdateAddonInput{
+					ClusterName: aws.String(x.cluster.Name), AddonName: aws.String(name),
 					ServiceAccountRoleArn: aws.String(roleARN),
 					ResolveConflicts:      ekstypes.ResolveConflictsPreserve,
 				})
@@ -382,8 +336,8 @@ func (x *executor) setAddonRole(name, roleARN string, observed Addon, recreate b
 			if err != nil {
 				return fmt.Errorf("update add-on %s: %w", name, err)
 			}
-			if out.Update != nil && out.Update.Id != nil {
-				if err := x.waitUpdate(ctx, name, aws.ToString(out.Update.Id), report); err != nil {
+			if update != nil && update.Id != nil {
+				if err := x.waitUpdate(ctx, name, aws.ToString(update.Id), report); err != nil {
 					return err
 				}
 			}
@@ -434,39 +388,22 @@ func (x *executor) waitUpdate(ctx context.Context, name, id string, report plan.
 	return nil
 }
 
-// waitAddonActive waits, with the SDK's waiter, for the add-on to be ACTIVE,
-// and stops at once on a failed or degraded state.
-func (x *executor) waitAddonActive(ctx context.Context, name string, report plan.Reporter) error {
-	w := eks.NewAddonActiveWaiter(x.c.EKS, func(o *eks.AddonActiveWaiterOptions) {
-		o.MinDelay, o.MaxDelay = x.o.PollInterval, 6*x.o.PollInterval
-		o.Retryable = func(ctx context.Context, _ *eks.DescribeAddonInput, out *eks.DescribeAddonOutput, err error) (bool, error) {
-			if err != nil {
-				return false, err
-			}
-			if out.Addon == nil {
-				return false, errors.New("empty answer")
-			}
-			report(string(out.Addon.Status))
-			switch out.Addon.Status {
-			case ekstypes.AddonStatusActive:
-				return false, nil
-			case ekstypes.AddonStatusCreateFailed, ekstypes.AddonStatusUpdateFailed, ekstypes.AddonStatusDeleteFailed, ekstypes.AddonStatusDegraded:
-				var msgs []string
-				if out.Addon.Health != nil {
-					for _, is := range out.Addon.Health.Issues {
-						msgs = append(msgs, string(is.Code)+": "+aws.ToString(is.Message))
-					}
-				}
-				return false, fmt.Errorf("add-on is %s: %s", out.Addon.Status, strings.Join(msgs, "; "))
-			}
-			return true, nil
-		}
-	})
+// addonWait are the options of the add-on waits: polls from PollInterval
+// up to six times it, until the context's deadline (AddonTimeout).
+func (x *executor) addonWait(ctx context.Context, report plan.Reporter) ops.WaitOptions {
 	remaining := x.o.AddonTimeout
 	if dl, ok := ctx.Deadline(); ok {
 		remaining = time.Until(dl)
 	}
-	if err := w.Wait(ctx, &eks.DescribeAddonInput{ClusterName: aws.String(x.cluster.Name), AddonName: aws.String(name)}, remaining); err != nil {
+	return ops.WaitOptions{Poll: x.o.PollInterval, MaxPoll: 6 * x.o.PollInterval, Timeout: remaining, Report: report}
+}
+
+// waitAddonActive waits for the add-on to be ACTIVE, and stops at once on a
+// failed state. A DEGRADED add-on (its pods not ready yet) is waited for;
+// when it stays DEGRADED until the timeout, the error gives its health
+// issues.
+func (x *executor) waitAddonActive(ctx context.Context, name string, report plan.Reporter) error {
+	if err := ops.WaitAddonActive(ctx, x.c.EKS, x.cluster.Name, name, x.addonWait(ctx, report)); err != nil {
 		return fmt.Errorf("wait for add-on %s to be ACTIVE: %w", name, err)
 	}
 	return nil
@@ -476,27 +413,18 @@ func (x *executor) waitAddonActive(ctx context.Context, name string, report plan
 // (preserve), waits until it is gone, and creates it again with the same
 // version and configuration and the new role.
 func (x *executor) recreateAddon(ctx context.Context, name, roleARN string, observed Addon, report plan.Reporter) error {
-	cluster := aws.String(x.cluster.Name)
 	report("DELETING")
-	if _, err := x.c.EKS.DeleteAddon(ctx, &eks.DeleteAddonInput{ClusterName: cluster, AddonName: aws.String(name), Preserve: true}); err != nil {
-		var nf *ekstypes.ResourceNotFoundException
-		if !errors.As(err, &nf) {
-			return fmt.Errorf("delete add-on %s: %w", name, err)
-		}
+	// One deleted already (a resumed apply) is fine.
+	if err := ops.DeleteAddon(ctx, x.c.EKS, x.cluster.Name, name, true); err != nil {
+		return fmt.Errorf("delete add-on %s: %w", name, err)
 	}
-	remaining := x.o.AddonTimeout
-	if dl, ok := ctx.Deadline(); ok {
-		remaining = time.Until(dl)
-	}
-	dw := eks.NewAddonDeletedWaiter(x.c.EKS, func(o *eks.AddonDeletedWaiterOptions) {
-		o.MinDelay, o.MaxDelay = x.o.PollInterval, 6*x.o.PollInterval
-	})
-	if err := dw.Wait(ctx, &eks.DescribeAddonInput{ClusterName: cluster, AddonName: aws.String(name)}, remaining); err != nil {
+	// DELETING is reported already; DELETE_FAILED stops the wait at once.
+	if err := ops.WaitAddonGone(ctx, x.c.EKS, x.cluster.Name, name, x.addonWait(ctx, nil)); err != nil {
 		return fmt.Errorf("wait for add-on %s to be deleted: %w", name, err)
 	}
 	report("CREATING")
 	in := &eks.CreateAddonInput{
-		ClusterName: cluster, AddonName: aws.String(name),
+		ClusterName: aws.String(x.cluster.Name), AddonName: aws.String(name),
 		ServiceAccountRoleArn: aws.String(roleARN),
 		ResolveConflicts:      ekstypes.ResolveConflictsOverwrite,
 	}
@@ -506,8 +434,26 @@ func (x *executor) recreateAddon(ctx context.Context, name, roleARN string, obse
 	if observed.ConfigurationValues != "" {
 		in.ConfigurationValues = aws.String(observed.ConfigurationValues)
 	}
-	if err := x.retryAddon(ctx, func() error { _, err := x.c.EKS.CreateAddon(ctx, in); return err }); err != nil {
+	var exists bool
+	err := x.retryAddon(ctx, func() error {
+		var err error
+		exists, err = ops.CreateAddon(ctx, x.c.EKS, in)
+		return err
+	})
+	if err != nil {
 		return fmt.Errorf("create add-on %s: %w", name, err)
+	}
+	if exists {
+		// Created since it was deleted: by an earlier attempt whose answer
+		// was lost (then it has the new role), or by someone else.
+		a, err := observe.Addon(ctx, x.c.EKS, x.cluster.Name, name)
+		if err != nil {
+			return fmt.Errorf("create add-on %s: it exists already, and reading it failed: %w", name, err)
+		}
+		if a != nil && aws.ToString(a.ServiceAccountRoleArn) != roleARN {
+			got := aws.ToString(a.ServiceAccountRoleArn)
+			return fmt.Errorf("create add-on %s: it was created again since it was deleted, with service account role %q: %w", name, got, ErrChangedSincePlan)
+		}
 	}
 	return nil
 }

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"unicode"
 
-	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/fargatekit/fargatekit/eksfargate/observe"
 )
 
 // IAM's default quotas, which an account can only raise (Service Quotas).
@@ -93,17 +93,17 @@ func beyondDefaults(d *desired) bool {
 
 // observeQuotas reads the account's quotas, only when a role needs more than
 // the defaults.
-func observeQuotas(ctx context.Context, api GetAccountSummaryAPI, d *desired, s *Snapshot) error {
+func observeQuotas(ctx context.Context, api observe.AccountSummaryAPI, d *desired, s *Snapshot) error {
 	if !beyondDefaults(d) {
 		return nil
 	}
-	out, err := api.GetAccountSummary(ctx, &iam.GetAccountSummaryInput{})
+	summary, err := observe.AccountSummary(ctx, api)
 	if err != nil {
 		return fmt.Errorf("irsa: a role needs more than IAM's default quotas, and the account's could not be read (iam:GetAccountSummary): %w", err)
 	}
 	s.Quotas = &Quotas{
-		AssumeRolePolicySize:    int(out.SummaryMap["AssumeRolePolicySizeQuota"]),
-		AttachedPoliciesPerRole: int(out.SummaryMap["AttachedPoliciesPerRoleQuota"]),
+		AssumeRolePolicySize:    int(summary["AssumeRolePolicySizeQuota"]),
+		AttachedPoliciesPerRole: int(summary["AttachedPoliciesPerRoleQuota"]),
 	}
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/service/eks"
 
+	"github.com/fargatekit/fargatekit/eksfargate/observe"
 	"github.com/fargatekit/fargatekit/iamtrust"
 )
 
@@ -81,23 +82,23 @@ var ErrNoIssuer = errors.New("cluster has no OIDC issuer yet (identity.oidc.issu
 // region, account and partition (from the cluster ARN) and OIDC issuer
 // (identity.oidc.issuer).
 func ClusterFromEKS(ctx context.Context, c ClusterDescriber, name string) (Cluster, error) {
-	out, err := c.DescribeCluster(ctx, &eks.DescribeClusterInput{Name: aws.String(name)})
+	ec, err := observe.Cluster(ctx, c, name)
 	if err != nil {
 		return Cluster{}, fmt.Errorf("irsa: describe cluster %s: %w", name, err)
 	}
-	if out.Cluster == nil {
+	if ec == nil {
 		return Cluster{}, fmt.Errorf("irsa: describe cluster %s: empty answer", name)
 	}
-	a, err := arn.Parse(aws.ToString(out.Cluster.Arn))
+	a, err := arn.Parse(aws.ToString(ec.Arn))
 	if err != nil {
-		return Cluster{}, fmt.Errorf("irsa: cluster %s: ARN %q: %w", name, aws.ToString(out.Cluster.Arn), err)
+		return Cluster{}, fmt.Errorf("irsa: cluster %s: ARN %q: %w", name, aws.ToString(ec.Arn), err)
 	}
 	cl := Cluster{Name: name, Region: a.Region, AccountID: a.AccountID, Partition: a.Partition}
-	if id := out.Cluster.Identity; id != nil && id.Oidc != nil {
+	if id := ec.Identity; id != nil && id.Oidc != nil {
 		cl.IssuerURL = aws.ToString(id.Oidc.Issuer)
 	}
 	if cl.IssuerURL == "" {
-		return cl, fmt.Errorf("irsa: cluster %s (status %s): %w", name, out.Cluster.Status, ErrNoIssuer)
+		return cl, fmt.Errorf("irsa: cluster %s (status %s): %w", name, ec.Status, ErrNoIssuer)
 	}
 	return cl, nil
 }

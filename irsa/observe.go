@@ -11,7 +11,6 @@ import (
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/eks"
 	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
@@ -20,9 +19,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/client-go/tools/pager"
 
+	"github.com/fargatekit/fargatekit/eksfargate/observe"
 	"github.com/fargatekit/fargatekit/iamtrust"
 )
 
@@ -178,10 +176,10 @@ func Observe(ctx context.Context, c Clients, cluster Cluster, roles []ServiceAcc
 	if err != nil {
 		return nil, err
 	}
-	return observe(ctx, c, d)
+	return observeAll(ctx, c, d)
 }
 
-func observe(ctx context.Context, c Clients, d *desired) (*Snapshot, error) {
+func observeAll(ctx context.Context, c Clients, d *desired) (*Snapshot, error) {
 	if c.IAM == nil {
 		return nil, errors.New("irsa: Clients.IAM is nil")
 	}
@@ -299,8 +297,8 @@ func parallel(parent context.Context, n int, tasks []func(context.Context) error
 	return errors.Join(errs...)
 }
 
-func observeProvider(ctx context.Context, api GetOpenIDConnectProviderAPI, d *desired, s *Snapshot) error {
-	out, err := api.GetOpenIDConnectProvider(ctx, &iam.GetOpenIDConnectProviderInput{OpenIDConnectProviderArn: aws.String(d.providerARN)})
+func observeProvider(ctx context.Context, api observe.OIDCProviderAPI, d *desired, s *Snapshot) error {
+	out, err := observe.OIDCProvider(ctx, api, d.providerARN)
 	var nse *iamtypes.NoSuchEntityException
 	switch {
 	case errors.As(err, &nse):
@@ -328,20 +326,15 @@ func iamTags(tags []iamtypes.Tag) map[string]string {
 
 // observeRoles lists every role once and keeps the spec's, and the other
 // roles that trust the cluster's OIDC provider (candidates for pruning).
-func observeRoles(ctx context.Context, api ListRolesAPI, d *desired, s *Snapshot, mu *sync.Mutex) error {
+func observeRoles(ctx context.Context, api iam.ListRolesAPIClient, d *desired, s *Snapshot, mu *sync.Mutex) error {
 	// IAM role names are unique without regard to case: "API" is the role
 	// "api". Key the spec's names by their lower-case form.
 	want := make(map[string]string, len(d.roles))
 	for _, r := range d.roles {
 		want[strings.ToLower(r.name)] = r.name
 	}
-	pg := iam.NewListRolesPaginator(api, &iam.ListRolesInput{MaxItems: aws.Int32(1000)})
-	for pg.HasMorePages() {
-		out, err := pg.NextPage(ctx)
-		if err != nil {
-			return fmt.Errorf("irsa: list roles: %w", err)
-		}
-		for _, r := range out.Roles {
+	err := observe.Roles(ctx, api, func(page []iamtypes.Role) error {
+		for _, r := range page {
 			name := aws.ToString(r.RoleName)
 			specName, ok := want[strings.ToLower(name)]
 			if !ok && !strings.Contains(aws.ToString(r.AssumeRolePolicyDocument), d.hostPath) && !strings.Contains(aws.ToString(r.AssumeRolePolicyDocument), url.QueryEscape(d.hostPath)) {
@@ -366,99 +359,90 @@ func observeRoles(ctx context.Context, api ListRolesAPI, d *desired, s *Snapshot
 			}
 			mu.Unlock()
 		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("irsa: list roles: %w", err)
 	}
 	return nil
 }
 
 // roleDetailsAPI are the per-role reads.
 type roleDetailsAPI interface {
-	GetRoleAPI
-	ListAttachedRolePoliciesAPI
-	ListRolePoliciesAPI
-	GetRolePolicyAPI
+	iam.GetRoleAPIClient
+	iam.ListAttachedRolePoliciesAPIClient
+	iam.ListRolePoliciesAPIClient
+	observe.InlinePolicyAPI
 }
 
 // observeRoleDetails reads what ListRoles leaves out, for one role.
 func observeRoleDetails(ctx context.Context, api roleDetailsAPI, r *desiredRole, role *Role) error {
-	name := aws.String(role.Name)
-	got, err := api.GetRole(ctx, &iam.GetRoleInput{RoleName: name})
+	got, err := observe.Role(ctx, api, role.Name)
 	if err != nil {
 		return fmt.Errorf("irsa: read role %s: %w", role.Name, err)
 	}
-	if got.Role != nil {
-		role.Tags = iamTags(got.Role.Tags)
-		if b := got.Role.PermissionsBoundary; b != nil {
+	if got != nil {
+		role.Tags = iamTags(got.Tags)
+		if b := got.PermissionsBoundary; b != nil {
 			role.PermissionsBoundary = aws.ToString(b.PermissionsBoundaryArn)
 		}
 	}
-	ap := iam.NewListAttachedRolePoliciesPaginator(api, &iam.ListAttachedRolePoliciesInput{RoleName: name, MaxItems: aws.Int32(1000)})
-	for ap.HasMorePages() {
-		out, err := ap.NextPage(ctx)
-		if err != nil {
-			return fmt.Errorf("irsa: list managed policies of role %s: %w", role.Name, err)
-		}
-		for _, p := range out.AttachedPolicies {
-			role.ManagedPolicyARNs = append(role.ManagedPolicyARNs, aws.ToString(p.PolicyArn))
-		}
+	attached, err := observe.AttachedRolePolicies(ctx, api, role.Name)
+	if err != nil {
+		return fmt.Errorf("irsa: list managed policies of role %s: %w", role.Name, err)
+	}
+	for _, p := range attached {
+		role.ManagedPolicyARNs = append(role.ManagedPolicyARNs, aws.ToString(p.PolicyArn))
 	}
 	slices.Sort(role.ManagedPolicyARNs)
-	ip := iam.NewListRolePoliciesPaginator(api, &iam.ListRolePoliciesInput{RoleName: name, MaxItems: aws.Int32(1000)})
-	for ip.HasMorePages() {
-		out, err := ip.NextPage(ctx)
-		if err != nil {
-			return fmt.Errorf("irsa: list inline policies of role %s: %w", role.Name, err)
-		}
-		role.InlinePolicyNames = append(role.InlinePolicyNames, out.PolicyNames...)
+	inline, err := observe.InlinePolicyNames(ctx, api, role.Name)
+	if err != nil {
+		return fmt.Errorf("irsa: list inline policies of role %s: %w", role.Name, err)
 	}
+	role.InlinePolicyNames = append(role.InlinePolicyNames, inline...)
 	slices.Sort(role.InlinePolicyNames)
 	role.InlinePolicies = map[string]string{}
 	for _, pn := range role.InlinePolicyNames {
 		if _, declared := r.inline[pn]; !declared {
 			continue
 		}
-		out, err := api.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: name, PolicyName: aws.String(pn)})
+		raw, err := observe.InlinePolicy(ctx, api, role.Name, pn)
 		if err != nil {
 			return fmt.Errorf("irsa: read inline policy %s of role %s: %w", pn, role.Name, err)
 		}
-		doc, err := iamtrust.DecodeLive(aws.ToString(out.PolicyDocument))
+		doc, err := iamtrust.DecodeLive(raw)
 		if err != nil {
-			doc = aws.ToString(out.PolicyDocument)
+			doc = raw
 		}
 		role.InlinePolicies[pn] = doc
 	}
 	return nil
 }
 
-// policyAPI are the reads of a customer managed policy.
-type policyAPI interface {
-	GetPolicyAPI
-	GetPolicyVersionAPI
-}
-
-func observePolicy(ctx context.Context, api policyAPI, p *desiredPolicy, s *Snapshot, mu *sync.Mutex) error {
-	out, err := api.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String(p.arn)})
+// observePolicy reads a customer managed policy and its default
+// version's document.
+func observePolicy(ctx context.Context, api observe.ManagedPolicyAPI, p *desiredPolicy, s *Snapshot, mu *sync.Mutex) error {
+	live, raw, err := observe.ManagedPolicy(ctx, api, p.arn)
 	var nse *iamtypes.NoSuchEntityException
 	switch {
-	case errors.As(err, &nse):
+	case live == nil && errors.As(err, &nse):
+		// GetPolicy found no policy.
 		return nil
-	case err != nil:
+	case live == nil && err != nil:
 		return fmt.Errorf("irsa: read policy %s: %w", p.arn, err)
 	}
 	pol := &Policy{ARN: p.arn}
-	if out.Policy != nil {
-		pol.DefaultVersion = aws.ToString(out.Policy.DefaultVersionId)
-		pol.Tags = iamTags(out.Policy.Tags)
+	if live != nil {
+		pol.DefaultVersion = aws.ToString(live.DefaultVersionId)
+		pol.Tags = iamTags(live.Tags)
 	}
-	if pol.DefaultVersion != "" {
-		v, err := api.GetPolicyVersion(ctx, &iam.GetPolicyVersionInput{PolicyArn: aws.String(p.arn), VersionId: aws.String(pol.DefaultVersion)})
-		if err != nil {
-			return fmt.Errorf("irsa: read policy %s version %s: %w", p.arn, pol.DefaultVersion, err)
-		}
-		if v.PolicyVersion != nil {
-			raw := aws.ToString(v.PolicyVersion.Document)
-			if pol.Document, err = iamtrust.DecodeLive(raw); err != nil {
-				pol.Document = raw
-			}
+	if err != nil {
+		// GetPolicy answered; reading its default version failed.
+		return fmt.Errorf("irsa: read policy %s version %s: %w", p.arn, pol.DefaultVersion, err)
+	}
+	if raw != "" {
+		if pol.Document, err = iamtrust.DecodeLive(raw); err != nil {
+			pol.Document = raw
 		}
 	}
 	mu.Lock()
@@ -479,15 +463,7 @@ func observeServiceAccounts(ctx context.Context, c Clients, d *desired, s *Snaps
 	if len(want) == 0 {
 		return nil
 	}
-	p := pager.New(pager.SimplePageFunc(func(opts metav1.ListOptions) (runtime.Object, error) {
-		return c.Kube.CoreV1().ServiceAccounts("").List(ctx, opts)
-	}))
-	p.PageSize = 500
-	err := p.EachListItem(ctx, metav1.ListOptions{}, func(obj runtime.Object) error {
-		sa, ok := obj.(*corev1.ServiceAccount)
-		if !ok {
-			return fmt.Errorf("unexpected %T in a ServiceAccount list", obj)
-		}
+	err := observe.ServiceAccounts(ctx, c.Kube, "", func(sa *corev1.ServiceAccount) error {
 		ref := ServiceAccountRef{Namespace: sa.Namespace, Name: sa.Name}
 		if !want[ref] {
 			return nil
@@ -526,7 +502,7 @@ func trustedServiceAccounts(trust string) []ServiceAccountRef {
 // observeOtherServiceAccount reads one ServiceAccount a pruned role's
 // trust names.
 func observeOtherServiceAccount(ctx context.Context, c Clients, ref ServiceAccountRef, s *Snapshot, mu *sync.Mutex) error {
-	sa, err := c.Kube.CoreV1().ServiceAccounts(ref.Namespace).Get(ctx, ref.Name, metav1.GetOptions{})
+	sa, err := observe.ServiceAccount(ctx, c.Kube, ref.Namespace, ref.Name)
 	if apierrors.IsNotFound(err) {
 		return nil
 	}
@@ -554,12 +530,8 @@ func missingServiceAccount(d *desired, s *Snapshot) bool {
 // ServiceAccounts.
 func observeNamespaces(ctx context.Context, c Clients, d *desired, s *Snapshot) error {
 	exists := map[string]bool{}
-	p := pager.New(pager.SimplePageFunc(func(opts metav1.ListOptions) (runtime.Object, error) {
-		return c.Kube.CoreV1().Namespaces().List(ctx, opts)
-	}))
-	p.PageSize = 500
-	err := p.EachListItem(ctx, metav1.ListOptions{}, func(obj runtime.Object) error {
-		if ns, ok := obj.(*corev1.Namespace); ok && ns.DeletionTimestamp == nil {
+	err := observe.Namespaces(ctx, c.Kube, func(ns *corev1.Namespace) error {
+		if ns.DeletionTimestamp == nil {
 			exists[ns.Name] = true
 		}
 		return nil
@@ -616,41 +588,32 @@ func observeWorkloads(ctx context.Context, c Clients, d *desired, s *Snapshot) e
 			mu.Unlock()
 		}
 	}
-	list := func(kind string, page pager.ListPageFunc, each func(runtime.Object) error) func(context.Context) error {
+	list := func(kind string, read func(context.Context) error) func(context.Context) error {
 		return func(ctx context.Context) error {
-			p := pager.New(page)
-			p.PageSize = 500
-			if err := p.EachListItem(ctx, metav1.ListOptions{}, each); err != nil {
+			if err := read(ctx); err != nil {
 				return fmt.Errorf("irsa: list %ss: %w", kind, err)
 			}
 			return nil
 		}
 	}
-	apps := c.Kube.AppsV1()
 	err := parallel(ctx, 3, []func(context.Context) error{
-		list("Deployment", pager.SimplePageFunc(func(o metav1.ListOptions) (runtime.Object, error) {
-			return apps.Deployments("").List(ctx, o)
-		}), func(obj runtime.Object) error {
-			if w, ok := obj.(*appsv1.Deployment); ok {
+		list("Deployment", func(ctx context.Context) error {
+			return observe.Deployments(ctx, c.Kube, func(w *appsv1.Deployment) error {
 				keep("Deployment", w.ObjectMeta, w.Spec.Template.Spec)
-			}
-			return nil
+				return nil
+			})
 		}),
-		list("StatefulSet", pager.SimplePageFunc(func(o metav1.ListOptions) (runtime.Object, error) {
-			return apps.StatefulSets("").List(ctx, o)
-		}), func(obj runtime.Object) error {
-			if w, ok := obj.(*appsv1.StatefulSet); ok {
+		list("StatefulSet", func(ctx context.Context) error {
+			return observe.StatefulSets(ctx, c.Kube, func(w *appsv1.StatefulSet) error {
 				keep("StatefulSet", w.ObjectMeta, w.Spec.Template.Spec)
-			}
-			return nil
+				return nil
+			})
 		}),
-		list("DaemonSet", pager.SimplePageFunc(func(o metav1.ListOptions) (runtime.Object, error) {
-			return apps.DaemonSets("").List(ctx, o)
-		}), func(obj runtime.Object) error {
-			if w, ok := obj.(*appsv1.DaemonSet); ok {
+		list("DaemonSet", func(ctx context.Context) error {
+			return observe.DaemonSets(ctx, c.Kube, func(w *appsv1.DaemonSet) error {
 				keep("DaemonSet", w.ObjectMeta, w.Spec.Template.Spec)
-			}
-			return nil
+				return nil
+			})
 		}),
 	})
 	if err != nil {
@@ -676,14 +639,13 @@ func cmpStrings(a, b string) int {
 // observeAddon reads the vpc-cni add-on and the aws-node DaemonSet.
 func observeAddon(ctx context.Context, c Clients, d *desired, s *Snapshot) error {
 	name := d.vpccni.opts.AddonName
-	out, err := c.EKS.DescribeAddon(ctx, &eks.DescribeAddonInput{ClusterName: aws.String(d.cluster.Name), AddonName: aws.String(name)})
+	a, err := observe.Addon(ctx, c.EKS, d.cluster.Name, name)
 	var nf *ekstypes.ResourceNotFoundException
 	switch {
 	case errors.As(err, &nf):
 	case err != nil:
 		return fmt.Errorf("irsa: read add-on %s of cluster %s: %w", name, d.cluster.Name, err)
-	case out.Addon != nil:
-		a := out.Addon
+	case a != nil:
 		s.Addon = &Addon{
 			Name: name, Version: aws.ToString(a.AddonVersion), Status: string(a.Status),
 			ServiceAccountRoleARN: aws.ToString(a.ServiceAccountRoleArn), ConfigurationValues: aws.ToString(a.ConfigurationValues),
@@ -692,7 +654,7 @@ func observeAddon(ctx context.Context, c Clients, d *desired, s *Snapshot) error
 	if c.Kube == nil || d.vpccni.opts.SkipRestart {
 		return nil
 	}
-	_, err = c.Kube.AppsV1().DaemonSets(kubeSystem).Get(ctx, awsNode, metav1.GetOptions{})
+	_, err = observe.DaemonSet(ctx, c.Kube, kubeSystem, awsNode)
 	switch {
 	case apierrors.IsNotFound(err):
 	case err != nil:

@@ -98,8 +98,9 @@ type Options struct {
 // and re-creating the add-on), with resolveConflicts PRESERVE so that
 // settings made to aws-node outside the add-on survive; then the plan
 // follows the update (DescribeUpdate) until it is Successful, waits for the
-// add-on to be ACTIVE (stopping at once on a failed or degraded state), and
-// restarts the aws-node DaemonSet. EKS itself annotates the add-on's
+// add-on to be ACTIVE (stopping at once on a failed state; a DEGRADED
+// add-on is waited for until AddonTimeout, and the error then gives its
+// health issues), and restarts the aws-node DaemonSet. EKS itself annotates the add-on's
 // ServiceAccount. Without the add-on (a self-managed VPC CNI), the
 // ServiceAccount is annotated instead.
 type VPCCNIOptions struct {

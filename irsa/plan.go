@@ -24,7 +24,7 @@ func Plan(ctx context.Context, c Clients, cluster Cluster, roles []ServiceAccoun
 	if err != nil {
 		return nil, err
 	}
-	s, err := observe(ctx, c, d)
+	s, err := observeAll(ctx, c, d)
 	if err != nil {
 		return nil, err
 	}
@@ -36,8 +36,8 @@ func Plan(ctx context.Context, c Clients, cluster Cluster, roles []ServiceAccoun
 		o.Logger.Warn("irsa: drift", zap.String("cluster", cluster.Name), zap.String("resource", dr.Resource),
 			zap.String("summary", dr.Summary), zap.Bool("repaired", dr.Repair != ""))
 	}
-	p := &plan.Plan{Changes: res.Changes}
-	if err := p.Validate(); err != nil {
+	p, err := plan.New(res.Changes...)
+	if err != nil {
 		return nil, fmt.Errorf("irsa: %w", err)
 	}
 	return p, nil

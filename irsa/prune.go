@@ -8,14 +8,13 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/iam"
-	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/util/retry"
 
+	"github.com/fargatekit/fargatekit/eksfargate/observe"
+	"github.com/fargatekit/fargatekit/internal/ops"
 	"github.com/fargatekit/fargatekit/plan"
 )
 
@@ -100,7 +99,7 @@ func (x *executor) removeRoleAnnotation(ref ServiceAccountRef, roleARN string) r
 	return func(ctx context.Context, _ plan.Reporter) error {
 		sas := x.c.Kube.CoreV1().ServiceAccounts(ref.Namespace)
 		err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
-			sa, err := sas.Get(ctx, ref.Name, metav1.GetOptions{})
+			sa, err := observe.ServiceAccount(ctx, x.c.Kube, ref.Namespace, ref.Name)
 			if apierrors.IsNotFound(err) {
 				return nil
 			}
@@ -131,31 +130,14 @@ func (x *executor) removeRoleAnnotation(ref ServiceAccountRef, roleARN string) r
 // deletes the role. What is gone already (a resumed apply) is passed over.
 func (x *executor) deleteRole(name string, managed, inline []string) runFunc {
 	return func(ctx context.Context, _ plan.Reporter) error {
-		gone := isIAM[*iamtypes.NoSuchEntityException]
-		for _, arn := range managed {
-			if _, err := x.c.IAM.DetachRolePolicy(ctx, &iam.DetachRolePolicyInput{RoleName: aws.String(name), PolicyArn: aws.String(arn)}); err != nil && !gone(err) {
-				return fmt.Errorf("detach %s from role %s: %w", arn, name, err)
-			}
-		}
-		for _, pn := range inline {
-			if _, err := x.c.IAM.DeleteRolePolicy(ctx, &iam.DeleteRolePolicyInput{RoleName: aws.String(name), PolicyName: aws.String(pn)}); err != nil && !gone(err) {
-				return fmt.Errorf("delete inline policy %s of role %s: %w", pn, name, err)
-			}
-		}
-		if _, err := x.c.IAM.DeleteRole(ctx, &iam.DeleteRoleInput{RoleName: aws.String(name)}); err != nil && !gone(err) {
-			return fmt.Errorf("delete role %s: %w", name, err)
-		}
-		return nil
+		return ops.DeleteRole(ctx, x.c.IAM, name, managed, inline)
 	}
 }
 
 // deleteProvider deletes the OIDC provider.
 func (x *executor) deleteProvider(arn string) runFunc {
 	return func(ctx context.Context, _ plan.Reporter) error {
-		_, err := x.c.IAM.DeleteOpenIDConnectProvider(ctx, &iam.DeleteOpenIDConnectProviderInput{OpenIDConnectProviderArn: aws.String(arn)})
-		if err != nil && !isIAM[*iamtypes.NoSuchEntityException](err) {
-			return fmt.Errorf("delete OIDC provider %s: %w", arn, err)
-		}
-		return nil
+		// One deleted already (a resumed apply) is fine.
+		return ops.DeleteOIDCProvider(ctx, x.c.IAM, arn)
 	}
 }

@@ -17,6 +17,7 @@ package plan
 
 import (
 	"bytes"
+	"container/heap"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -334,9 +335,71 @@ func (p *Plan) text(destroy bool) string {
 	return b.String()
 }
 
-// Validate checks that IDs are unique, that every change has a Kind and an
-// action, and that dependencies form no cycle.
-func (p *Plan) Validate() error {
+// New returns the plan of changes in dependency order: every change after
+// the changes it depends on, and otherwise in the order given (a stable
+// topological sort, so that a planner's reading order survives). It fails,
+// like Validate, on repeated or empty IDs, unknown actions and dependency
+// cycles. Planners build their plans with New; Apply and Validate check
+// that a plan is in order.
+func New(changes ...Change) (*Plan, error) {
+	p := &Plan{Changes: changes}
+	ids, problems := p.check()
+	if len(problems) == 0 {
+		if cyc := p.cycle(ids); cyc != nil {
+			problems = append(problems, "dependency cycle: "+strings.Join(cyc, " → "))
+		}
+	}
+	if len(problems) > 0 {
+		sort.Strings(problems)
+		return nil, fmt.Errorf("plan: invalid: %s", strings.Join(problems, "; "))
+	}
+	// Kahn's algorithm, always taking the earliest ready change.
+	waiters := make([][]int, len(changes))
+	remaining := make([]int, len(changes))
+	for i, c := range changes {
+		for _, d := range c.DependsOn {
+			if j, ok := ids[d]; ok && j != i {
+				waiters[j] = append(waiters[j], i)
+				remaining[i]++
+			}
+		}
+	}
+	ready := &intHeap{}
+	for i := range changes {
+		if remaining[i] == 0 {
+			heap.Push(ready, i)
+		}
+	}
+	out := make([]Change, 0, len(changes))
+	for ready.Len() > 0 {
+		i := heap.Pop(ready).(int)
+		out = append(out, changes[i])
+		for _, w := range waiters[i] {
+			if remaining[w]--; remaining[w] == 0 {
+				heap.Push(ready, w)
+			}
+		}
+	}
+	return &Plan{Changes: out}, nil
+}
+
+// intHeap is a min-heap of change indexes.
+type intHeap []int
+
+func (h intHeap) Len() int           { return len(h) }
+func (h intHeap) Less(i, j int) bool { return h[i] < h[j] }
+func (h intHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *intHeap) Push(x any)        { *h = append(*h, x.(int)) }
+func (h *intHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
+
+// check reports repeated or empty IDs and unknown actions, and returns the
+// index of each ID.
+func (p *Plan) check() (map[string]int, []string) {
 	ids := map[string]int{}
 	var problems []string
 	for i, c := range p.Changes {
@@ -354,8 +417,25 @@ func (p *Plan) Validate() error {
 			problems = append(problems, fmt.Sprintf("changes[%d] (%s): unknown action %q", i, c.ID, c.Action))
 		}
 	}
+	return ids, problems
+}
+
+// Validate checks that IDs are unique, that every change has a Kind and an
+// action, that dependencies form no cycle, and that the plan is in
+// dependency order (no change depends on a later one: plans made by New
+// are).
+func (p *Plan) Validate() error {
+	ids, problems := p.check()
 	if cyc := p.cycle(ids); cyc != nil {
 		problems = append(problems, "dependency cycle: "+strings.Join(cyc, " → "))
+	} else {
+		for i, c := range p.Changes {
+			for _, d := range c.DependsOn {
+				if j, ok := ids[d]; ok && j > i {
+					problems = append(problems, fmt.Sprintf("changes[%d] (%s) depends on the later changes[%d] (%s): build the plan with plan.New", i, c.ID, j, d))
+				}
+			}
+		}
 	}
 	if len(problems) > 0 {
 		sort.Strings(problems)

@@ -35,6 +35,10 @@ func init() {
 // auditFlags are the flags of `audit` and `fix`: what to audit and how to
 // reach it.
 type auditFlags struct {
+	// fixed, when set, is the target to audit instead of the one the
+	// flags name (fix --report audits the report's clusters again).
+	fixed *audit.Target
+
 	specFile     string
 	clusters     []string
 	allClusters  bool
@@ -93,6 +97,9 @@ func badInput(format string, args ...any) error {
 // target builds the audit target from the flags. defaultRegion is the
 // configuration's region, used when no --region is given.
 func (f *auditFlags) target(defaultRegion string) (audit.Target, error) {
+	if f.fixed != nil && f.specFile == "" && len(f.clusters) == 0 && !f.allClusters {
+		return *f.fixed, nil
+	}
 	n := 0
 	if f.specFile != "" {
 		n++

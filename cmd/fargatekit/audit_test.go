@@ -260,6 +260,7 @@ func TestAuditWalkthrough(t *testing.T) {
 	if res.code != 1 {
 		t.Fatalf("audit: exit %d, want 1\n%s", res.code, res.stderr)
 	}
+	firstReport := res.out
 	r := decodeReport(t, res.out)
 	got := ids(r)
 	for _, id := range []string{"IAM-02", "IAM-04", "FG-02", "CLU-01", "CLU-03", "CLU-04", "CLU-06", "IRSA-01"} {
@@ -292,9 +293,24 @@ func TestAuditWalkthrough(t *testing.T) {
 	if res.code != 1 || !strings.Contains(res.out, "Dry run") || !strings.Contains(res.out, "aws:SourceArn") {
 		t.Fatalf("fix (dry run): exit %d\n%s%s", res.code, res.out, res.stderr)
 	}
-	res = cli(append(append([]string{"fix", "--yes"}, base...), fixChecks...)...)
+	// fix --report fixes the report the first audit wrote, without
+	// auditing first: the fixes are data, bound to this caller's clients
+	// when they run, and never to another account's.
+	reportFile := write("report.json", firstReport)
+	foreign := write("foreign.json", strings.Replace(firstReport, `"account": "`+r.Account+`"`, `"account": "999999999999"`, 1))
+	if res := cli(append([]string{"fix", "--yes", "--report", foreign, "--region", "us-west-2", "--kubeconfig", kubeconfig, "-q"}, fixChecks...)...); res.code != 2 || !strings.Contains(res.stderr, "999999999999") {
+		t.Errorf("fix --report of another account's report: exit %d, want 2 naming the account\n%s", res.code, res.stderr)
+	}
+	if res := cli("fix", "--report", write("garbage.json", `{"schema":`), "-q"); res.code != 2 {
+		t.Errorf("fix --report of a corrupt report: exit %d, want 2\n%s", res.code, res.stderr)
+	}
+	res = cli(append([]string{"fix", "--report", reportFile, "--region", "us-west-2", "--kubeconfig", kubeconfig, "-q"}, fixChecks...)...)
+	if res.code != 1 || !strings.Contains(res.out, "Dry run") || !strings.Contains(res.out, "aws:SourceArn") {
+		t.Fatalf("fix --report (dry run): exit %d\n%s%s", res.code, res.out, res.stderr)
+	}
+	res = cli(append([]string{"fix", "--yes", "--report", reportFile, "--region", "us-west-2", "--kubeconfig", kubeconfig, "-q"}, fixChecks...)...)
 	if res.code != 0 || !strings.Contains(res.out, "Fixed") {
-		t.Fatalf("fix --yes: exit %d\n%s%s", res.code, res.out, res.stderr)
+		t.Fatalf("fix --yes --report: exit %d\n%s%s", res.code, res.out, res.stderr)
 	}
 	res = cli(append(append([]string{"audit", "-o", "json", "--fail-on", "info"}, base...), fixChecks...)...)
 	if res.code != 0 {

@@ -1,11 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
 
@@ -16,14 +19,20 @@ import (
 func newFixCmd() *cobra.Command {
 	var f auditFlags
 	var yes, allowGrants, allowDestructive bool
-	var output string
+	var output, reportFile string
 	var resources []string
 	cmd := &cobra.Command{
-		Use:   "fix (-f SPEC | --cluster NAME... | --all-clusters) [--yes] [flags]",
+		Use:   "fix (-f SPEC | --cluster NAME... | --all-clusters | --report FILE) [--yes] [flags]",
 		Short: "Fix audit findings (dry run unless --yes)",
 		Long: `Fix audits the target, then plans the fixes of the findings selected with
 --check and --resource and prints the plan. With --yes it applies the plan
 through the same executor as ` + "`fargatekit apply`" + ` and audits again to verify.
+
+With --report FILE it fixes the findings of an audit report written
+earlier (fargatekit audit -o json), without auditing first: the report's
+fixes are data, bound to the caller's clients when they run. The caller
+must be in the report's account. After --yes it audits the report's
+clusters again (or the target the flags name) to verify.
 
 Fixes that grant more than the spec or the documented requirement need
 --allow-grants; fixes that delete or remove access need --allow-destructive.
@@ -52,7 +61,41 @@ that failed.`,
 					}
 				}
 			}
-			r, err := f.runAudits(cmd.Context(), log, opts)
+			var r *audit.Report
+			var err error
+			if reportFile != "" {
+				r, err = readFixReport(reportFile)
+				if err != nil {
+					return err
+				}
+				f.fixed = reportTarget(r)
+				// Fix binds the report's changes to this account's clients.
+				region := ""
+				if len(f.regions) > 0 {
+					region = f.regions[0]
+				} else if len(r.Regions) > 0 {
+					region = r.Regions[0]
+				}
+				if f.awsConfig == nil {
+					f.awsConfig = loadAWSConfig
+				}
+				roleARN := ""
+				if len(f.roleARNs) == 1 {
+					roleARN = f.roleARNs[0]
+				}
+				cfg, err := f.awsConfig(cmd.Context(), region, f.profile, roleARN)
+				if err != nil {
+					return &exitError{code: 2, err: err}
+				}
+				base := opts
+				opts = func(o *audit.Options) {
+					base(o)
+					f.options(log)(o)
+					o.AWS = cfg
+				}
+			} else {
+				r, err = f.runAudits(cmd.Context(), log, opts)
+			}
 			if err != nil {
 				var ee *exitError
 				if errors.As(err, &ee) {
@@ -127,8 +170,46 @@ that failed.`,
 	cmd.Flags().BoolVar(&allowGrants, "allow-grants", false, "allow fixes that grant more than the spec or the documented requirement")
 	cmd.Flags().BoolVar(&allowDestructive, "allow-destructive", false, "allow fixes that delete or remove access")
 	cmd.Flags().StringArrayVar(&resources, "resource", nil, "fix only findings about this resource (repeatable)")
+	cmd.Flags().StringVar(&reportFile, "report", "", "fix the findings of this audit report (fargatekit audit -o json) instead of auditing first")
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json (fargatekit.io/fix/v1: the plan, what was not planned, whether it was applied, what is still open)")
 	return cmd
+}
+
+// readFixReport reads the report that fix --report fixes: one account's.
+func readFixReport(path string) (*audit.Report, error) {
+	b, err := readFileBounded(path, maxReportBytes)
+	if err != nil {
+		return nil, badInput("--report %s: %v", path, err)
+	}
+	r, err := audit.DecodeReport(bytes.NewReader(b))
+	if err != nil {
+		return nil, badInput("--report %s: %v", path, err)
+	}
+	if r.Account == "" {
+		return nil, badInput("--report %s: a report merged from several accounts (%s) cannot be fixed at once; fix each account's report", path, strings.Join(r.Accounts, ", "))
+	}
+	return r, nil
+}
+
+// reportTarget is the target that verifies a fix of report r: the
+// clusters it audited.
+func reportTarget(r *audit.Report) *audit.Target {
+	t := &audit.Target{}
+	for _, c := range r.Clusters {
+		a, err := arn.Parse(c)
+		name, ok := strings.CutPrefix(a.Resource, "cluster/")
+		if err != nil || !ok || a.Region == "" {
+			continue
+		}
+		t.Clusters = append(t.Clusters, audit.ClusterRef{Region: a.Region, Name: name})
+	}
+	if len(t.Clusters) == 0 {
+		t.Regions = append(t.Regions, r.Regions...)
+	}
+	if len(t.Clusters) == 0 && len(t.Regions) == 0 {
+		return nil
+	}
+	return t
 }
 
 func skippedHas(skipped []audit.Skipped, f audit.Finding) bool {

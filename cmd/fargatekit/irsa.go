@@ -228,7 +228,10 @@ func runIRSA(cmd *cobra.Command, f *irsaFlags, apply bool) error {
 	if err != nil {
 		return bad(err)
 	}
-	p := &plan.Plan{Changes: res.Changes}
+	p, err := plan.New(res.Changes...)
+	if err != nil {
+		return bad(err)
+	}
 	out := cmd.OutOrStdout()
 	if f.output == "json" {
 		b, err := json.MarshalIndent(struct {
