@@ -14,9 +14,10 @@ import (
 	"go.uber.org/zap"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/fargatekit/fargatekit/eksfargate/observe"
+	"github.com/fargatekit/fargatekit/internal/ops"
 	"github.com/fargatekit/fargatekit/plan"
 )
 
@@ -68,8 +69,11 @@ type AccessPolicyDisassociator interface {
 	DisassociateAccessPolicy(ctx context.Context, in *eks.DisassociateAccessPolicyInput, optFns ...func(*eks.Options)) (*eks.DisassociateAccessPolicyOutput, error)
 }
 
-// AccessEntryClient is what PlanAccess needs of EKS.
+// AccessEntryClient is what PlanAccess needs of EKS: the access-entry
+// reads, and the write path's interface (ops.EKS), through which the
+// access-entry writes go.
 type AccessEntryClient interface {
+	ops.EKS
 	AccessEntryLister
 	AccessEntryDescriber
 	AccessEntryCreator
@@ -310,7 +314,7 @@ func PlanAccess(ctx context.Context, c AccessClients, spec *Spec, liveAuthMode s
 			if err != nil {
 				return nil, err
 			}
-			cm, err := kube.CoreV1().ConfigMaps(AWSAuthNamespace).Get(ctx, AWSAuthName, metav1.GetOptions{})
+			cm, err := observe.ConfigMap(ctx, kube, AWSAuthNamespace, AWSAuthName)
 			switch {
 			case apierrors.IsNotFound(err):
 			case err != nil:
@@ -596,18 +600,19 @@ func accessDedupe(s []string) []string {
 	return out
 }
 
-// accessLiveEntry reads an access entry and its policies; nil when absent.
+// accessLiveEntry reads an access entry and its policies (observe.AccessEntry,
+// which lists the policies of STANDARD entries only: EKS refuses the list
+// for the other types); nil when absent.
 func accessLiveEntry(ctx context.Context, c AccessEntryClient, cluster, arn string) (*AccessEntryState, error) {
-	out, err := c.DescribeAccessEntry(ctx, &eks.DescribeAccessEntryInput{ClusterName: &cluster, PrincipalArn: &arn})
-	var nf *ekstypes.ResourceNotFoundException
-	if errors.As(err, &nf) {
+	e, policies, err := observe.AccessEntry(ctx, c, cluster, arn)
+	switch {
+	case err != nil && e != nil:
+		return nil, fmt.Errorf("list access policies of %s: %w", arn, err)
+	case awsNotFound(err):
 		return nil, nil
-	}
-	if err != nil {
+	case err != nil:
 		return nil, fmt.Errorf("describe access entry %s: %w", arn, err)
-	}
-	e := out.AccessEntry
-	if e == nil {
+	case e == nil:
 		return nil, fmt.Errorf("describe access entry %s: empty answer", arn)
 	}
 	st := &AccessEntryState{
@@ -619,20 +624,13 @@ func accessLiveEntry(ctx context.Context, c AccessEntryClient, cluster, arn stri
 	st.KubernetesGroups = accessDedupe(append([]string(nil), e.KubernetesGroups...))
 	sort.Strings(st.KubernetesGroups)
 	st.KubernetesGroups = accessDedupe(st.KubernetesGroups)
-	pg := eks.NewListAssociatedAccessPoliciesPaginator(c, &eks.ListAssociatedAccessPoliciesInput{ClusterName: &cluster, PrincipalArn: &arn})
-	for pg.HasMorePages() {
-		page, err := pg.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("list access policies of %s: %w", arn, err)
+	for _, ap := range policies {
+		p := AccessPolicy{PolicyARN: aws.ToString(ap.PolicyArn)}
+		if ap.AccessScope != nil && ap.AccessScope.Type == ekstypes.AccessScopeTypeNamespace {
+			p.Namespaces = append([]string(nil), ap.AccessScope.Namespaces...)
+			sort.Strings(p.Namespaces)
 		}
-		for _, ap := range page.AssociatedAccessPolicies {
-			p := AccessPolicy{PolicyARN: aws.ToString(ap.PolicyArn)}
-			if ap.AccessScope != nil && ap.AccessScope.Type == ekstypes.AccessScopeTypeNamespace {
-				p.Namespaces = append([]string(nil), ap.AccessScope.Namespaces...)
-				sort.Strings(p.Namespaces)
-			}
-			st.AccessPolicies = append(st.AccessPolicies, p)
-		}
+		st.AccessPolicies = append(st.AccessPolicies, p)
 	}
 	sort.Slice(st.AccessPolicies, func(i, j int) bool { return st.AccessPolicies[i].PolicyARN < st.AccessPolicies[j].PolicyARN })
 	return st, nil
@@ -640,14 +638,9 @@ func accessLiveEntry(ctx context.Context, c AccessEntryClient, cluster, arn stri
 
 // accessListARNs lists the principal ARNs of the cluster's access entries.
 func accessListARNs(ctx context.Context, c AccessEntryClient, cluster string) ([]string, error) {
-	var arns []string
-	pg := eks.NewListAccessEntriesPaginator(c, &eks.ListAccessEntriesInput{ClusterName: &cluster})
-	for pg.HasMorePages() {
-		page, err := pg.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("list access entries: %w", err)
-		}
-		arns = append(arns, page.AccessEntries...)
+	arns, err := observe.AccessEntryPrincipals(ctx, c, cluster)
+	if err != nil {
+		return nil, fmt.Errorf("list access entries: %w", err)
 	}
 	return arns, nil
 }
@@ -761,15 +754,7 @@ func planAccessEntries(ctx context.Context, c AccessEntryClient, log *zap.Logger
 			Destructive: true,
 			Requirement: "only the spec's principals may use the cluster",
 			Run: func(ctx context.Context, report plan.Reporter) error {
-				_, err := c.DeleteAccessEntry(ctx, &eks.DeleteAccessEntryInput{ClusterName: &cluster, PrincipalArn: &arn})
-				var nf *ekstypes.ResourceNotFoundException
-				if errors.As(err, &nf) {
-					return nil
-				}
-				if err != nil {
-					return fmt.Errorf("delete access entry %s: %w", arn, err)
-				}
-				return nil
+				return ops.AccessEntryDelete(ctx, c, cluster, arn)
 			},
 		})
 	}
@@ -842,18 +827,17 @@ func accessEnsureEntry(ctx context.Context, c AccessEntryClient, log *zap.Logger
 				in.Username = &d.Username
 			}
 		}
-		_, err := c.CreateAccessEntry(ctx, in)
-		var inUse *ekstypes.ResourceInUseException
+		exists, err := ops.AccessEntryCreate(ctx, c, in)
 		switch {
-		case errors.As(err, &inUse): // created in the meantime: converge it
+		case err != nil:
+			return err
+		case exists: // created in the meantime: converge it
 			if l, err = accessLiveEntry(ctx, c, cluster, d.PrincipalARN); err != nil {
 				return err
 			}
 			if l == nil {
 				return fmt.Errorf("create access entry %s: in use, yet not found", d.PrincipalARN)
 			}
-		case err != nil:
-			return fmt.Errorf("create access entry %s: %w", d.PrincipalARN, err)
 		default:
 			report("created")
 			l = &AccessEntryState{PrincipalARN: d.PrincipalARN, Type: d.Type, Username: d.Username, KubernetesGroups: d.KubernetesGroups, Owned: true}
@@ -863,16 +847,12 @@ func accessEnsureEntry(ctx context.Context, c AccessEntryClient, log *zap.Logger
 		return fmt.Errorf("access entry %s has type %s, want %s; the type can't change", d.PrincipalARN, l.Type, d.Type)
 	}
 	if d.Type == AccessEntryStandard && (strings.Join(l.KubernetesGroups, ",") != strings.Join(d.KubernetesGroups, ",") || (d.Username != "" && l.Username != d.Username)) {
-		groups := d.KubernetesGroups
-		if groups == nil {
-			groups = []string{}
-		}
-		in := &eks.UpdateAccessEntryInput{ClusterName: &cluster, PrincipalArn: &d.PrincipalARN, KubernetesGroups: groups}
+		username := "" // unchanged
 		if d.Username != "" && l.Username != d.Username {
-			in.Username = &d.Username
+			username = d.Username
 		}
-		if _, err := c.UpdateAccessEntry(ctx, in); err != nil {
-			return fmt.Errorf("update access entry %s: %w", d.PrincipalARN, err)
+		if err := ops.AccessEntryUpdate(ctx, c, cluster, d.PrincipalARN, username, d.KubernetesGroups); err != nil {
+			return err
 		}
 		report("updated")
 	}
@@ -886,13 +866,7 @@ func accessEnsureEntry(ctx context.Context, c AccessEntryClient, log *zap.Logger
 		if old, ok := lp[p.PolicyARN]; ok && strings.Join(old.Namespaces, ",") == strings.Join(p.Namespaces, ",") {
 			continue
 		}
-		scope := &ekstypes.AccessScope{Type: ekstypes.AccessScopeTypeCluster}
-		if len(p.Namespaces) > 0 {
-			scope = &ekstypes.AccessScope{Type: ekstypes.AccessScopeTypeNamespace, Namespaces: p.Namespaces}
-		}
-		if _, err := c.AssociateAccessPolicy(ctx, &eks.AssociateAccessPolicyInput{
-			ClusterName: &cluster, PrincipalArn: &d.PrincipalARN, PolicyArn: aws.String(p.PolicyARN), AccessScope: scope,
-		}); err != nil {
+		if err := ops.AccessPolicyAssociate(ctx, c, cluster, d.PrincipalARN, p.PolicyARN, p.Namespaces); err != nil {
 			return fmt.Errorf("associate %s with %s: %w", accessPolicyName(p.PolicyARN), d.PrincipalARN, err)
 		}
 		report("associated " + accessPolicyName(p.PolicyARN))
@@ -902,11 +876,7 @@ func accessEnsureEntry(ctx context.Context, c AccessEntryClient, log *zap.Logger
 			if want[p.PolicyARN] {
 				continue
 			}
-			_, err := c.DisassociateAccessPolicy(ctx, &eks.DisassociateAccessPolicyInput{
-				ClusterName: &cluster, PrincipalArn: &d.PrincipalARN, PolicyArn: aws.String(p.PolicyARN),
-			})
-			var nf *ekstypes.ResourceNotFoundException
-			if err != nil && !errors.As(err, &nf) {
+			if err := ops.AccessPolicyDisassociate(ctx, c, cluster, d.PrincipalARN, p.PolicyARN); err != nil {
 				return fmt.Errorf("disassociate %s from %s: %w", accessPolicyName(p.PolicyARN), d.PrincipalARN, err)
 			}
 			report("disassociated " + accessPolicyName(p.PolicyARN))

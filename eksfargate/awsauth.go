@@ -21,6 +21,8 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/yaml"
+
+	"github.com/fargatekit/fargatekit/eksfargate/observe"
 )
 
 // The aws-auth ConfigMap: where it lives and its keys.
@@ -754,7 +756,7 @@ func ApplyAWSAuth(ctx context.Context, client kubernetes.Interface, edit AWSAuth
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		cm, err := cms.Get(ctx, AWSAuthName, metav1.GetOptions{})
+		cm, err := observe.ConfigMap(ctx, client, AWSAuthNamespace, AWSAuthName)
 		create := false
 		switch {
 		case apierrors.IsNotFound(err):

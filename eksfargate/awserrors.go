@@ -2,32 +2,18 @@ package eksfargate
 
 import (
 	"errors"
-	"strings"
 
 	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
-	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
-	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/fargatekit/fargatekit/eksfargate/observe"
 )
 
 // awsNotFound reports whether err says the resource does not exist: the
 // typed not-found errors of EKS, IAM and KMS, and EC2's "*.NotFound" codes
-// (EC2 has no typed errors).
+// (EC2 has no typed errors). It is observe.IsNotFound.
 func awsNotFound(err error) bool {
-	var (
-		eksNF *ekstypes.ResourceNotFoundException
-		iamNF *iamtypes.NoSuchEntityException
-		kmsNF *kmstypes.NotFoundException
-	)
-	if errors.As(err, &eksNF) || errors.As(err, &iamNF) || errors.As(err, &kmsNF) {
-		return true
-	}
-	var api smithy.APIError
-	if errors.As(err, &api) {
-		code := api.ErrorCode()
-		return strings.HasSuffix(code, ".NotFound") || code == "NoSuchEntity"
-	}
-	return false
+	return observe.IsNotFound(err)
 }
 
 // awsAccessDenied reports whether err is an authorization failure.

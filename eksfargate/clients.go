@@ -2,7 +2,6 @@ package eksfargate
 
 import (
 	"context"
-	"github.com/fargatekit/fargatekit/internal/awsretry"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -10,23 +9,26 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/fargatekit/fargatekit/eksfargate/observe"
+	"github.com/fargatekit/fargatekit/internal/awsretry"
+	"github.com/fargatekit/fargatekit/internal/ops"
 )
 
 // EKSAPI is the part of the EKS API that Plan, Apply and PlanDestroy call:
 // the SDK's own per-operation interfaces where it has them (they also serve
-// its paginators), and the exact signatures of the rest. *eks.Client
-// implements it.
+// its paginators and the read functions of package observe), the write
+// path's interface (ops.EKS: add-ons, cluster configuration, access entries)
+// and the exact signatures of the rest. *eks.Client implements it.
 type EKSAPI interface {
+	ops.EKS
 	eks.DescribeClusterAPIClient
 	eks.DescribeClusterVersionsAPIClient
 	eks.ListFargateProfilesAPIClient
 	eks.DescribeFargateProfileAPIClient
-	eks.DescribeAddonAPIClient
 	eks.ListAddonsAPIClient
 	eks.DescribeAddonVersionsAPIClient
-	eks.DescribeUpdateAPIClient
 	CreateCluster(ctx context.Context, params *eks.CreateClusterInput, optFns ...func(*eks.Options)) (*eks.CreateClusterOutput, error)
-	UpdateClusterConfig(ctx context.Context, params *eks.UpdateClusterConfigInput, optFns ...func(*eks.Options)) (*eks.UpdateClusterConfigOutput, error)
 	UpdateClusterVersion(ctx context.Context, params *eks.UpdateClusterVersionInput, optFns ...func(*eks.Options)) (*eks.UpdateClusterVersionOutput, error)
 	AssociateEncryptionConfig(ctx context.Context, params *eks.AssociateEncryptionConfigInput, optFns ...func(*eks.Options)) (*eks.AssociateEncryptionConfigOutput, error)
 	TagResource(ctx context.Context, params *eks.TagResourceInput, optFns ...func(*eks.Options)) (*eks.TagResourceOutput, error)
@@ -34,27 +36,17 @@ type EKSAPI interface {
 	DeleteCluster(ctx context.Context, params *eks.DeleteClusterInput, optFns ...func(*eks.Options)) (*eks.DeleteClusterOutput, error)
 	CreateFargateProfile(ctx context.Context, params *eks.CreateFargateProfileInput, optFns ...func(*eks.Options)) (*eks.CreateFargateProfileOutput, error)
 	DeleteFargateProfile(ctx context.Context, params *eks.DeleteFargateProfileInput, optFns ...func(*eks.Options)) (*eks.DeleteFargateProfileOutput, error)
-	CreateAddon(ctx context.Context, params *eks.CreateAddonInput, optFns ...func(*eks.Options)) (*eks.CreateAddonOutput, error)
-	UpdateAddon(ctx context.Context, params *eks.UpdateAddonInput, optFns ...func(*eks.Options)) (*eks.UpdateAddonOutput, error)
-	DeleteAddon(ctx context.Context, params *eks.DeleteAddonInput, optFns ...func(*eks.Options)) (*eks.DeleteAddonOutput, error)
 }
 
 // IAMAPI is the part of the IAM API that fargatekit calls for the cluster
-// role and the pod execution role. *iam.Client implements it.
+// role and the pod execution role: the write path's interface (ops.IAM:
+// roles, their trust, policies, boundaries and tags, OIDC providers) and
+// the reads of package observe. *iam.Client implements it.
 type IAMAPI interface {
-	iam.GetRoleAPIClient
+	ops.IAM
 	iam.ListAttachedRolePoliciesAPIClient
 	iam.ListRolePoliciesAPIClient
-	GetAccountSummary(ctx context.Context, params *iam.GetAccountSummaryInput, optFns ...func(*iam.Options)) (*iam.GetAccountSummaryOutput, error)
-	CreateRole(ctx context.Context, params *iam.CreateRoleInput, optFns ...func(*iam.Options)) (*iam.CreateRoleOutput, error)
-	UpdateAssumeRolePolicy(ctx context.Context, params *iam.UpdateAssumeRolePolicyInput, optFns ...func(*iam.Options)) (*iam.UpdateAssumeRolePolicyOutput, error)
-	PutRolePermissionsBoundary(ctx context.Context, params *iam.PutRolePermissionsBoundaryInput, optFns ...func(*iam.Options)) (*iam.PutRolePermissionsBoundaryOutput, error)
-	TagRole(ctx context.Context, params *iam.TagRoleInput, optFns ...func(*iam.Options)) (*iam.TagRoleOutput, error)
-	UntagRole(ctx context.Context, params *iam.UntagRoleInput, optFns ...func(*iam.Options)) (*iam.UntagRoleOutput, error)
-	AttachRolePolicy(ctx context.Context, params *iam.AttachRolePolicyInput, optFns ...func(*iam.Options)) (*iam.AttachRolePolicyOutput, error)
-	DetachRolePolicy(ctx context.Context, params *iam.DetachRolePolicyInput, optFns ...func(*iam.Options)) (*iam.DetachRolePolicyOutput, error)
-	DeleteRolePolicy(ctx context.Context, params *iam.DeleteRolePolicyInput, optFns ...func(*iam.Options)) (*iam.DeleteRolePolicyOutput, error)
-	DeleteRole(ctx context.Context, params *iam.DeleteRoleInput, optFns ...func(*iam.Options)) (*iam.DeleteRoleOutput, error)
+	observe.AccountSummaryAPI
 }
 
 // EC2API is the part of the EC2 API that fargatekit calls for the VPC, its

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/fargatekit/fargatekit/internal/ekswait"
 	"sort"
 	"strings"
 	"time"
@@ -23,6 +22,9 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/yaml"
 
+	"github.com/fargatekit/fargatekit/eksfargate/observe"
+	"github.com/fargatekit/fargatekit/internal/ekswait"
+	"github.com/fargatekit/fargatekit/internal/ops"
 	"github.com/fargatekit/fargatekit/plan"
 )
 
@@ -61,8 +63,11 @@ type CoreDNSUpdateDescriber interface {
 	DescribeUpdate(ctx context.Context, in *eks.DescribeUpdateInput, optFns ...func(*eks.Options)) (*eks.DescribeUpdateOutput, error)
 }
 
-// AddonClient is what the CoreDNS step needs of EKS.
+// AddonClient is what the CoreDNS step needs of EKS: the add-on reads, and
+// the write path's interface (ops.EKS), through which the add-on update
+// goes.
 type AddonClient interface {
+	ops.EKS
 	CoreDNSAddonDescriber
 	CoreDNSAddonUpdater
 	CoreDNSUpdateDescriber
@@ -254,17 +259,17 @@ func ObserveCoreDNS(ctx context.Context, c CoreDNSClients, spec *Spec) (*CoreDNS
 	c.defaults()
 	st := &CoreDNSStatus{Mode: CoreDNSModeAbsent}
 	if c.EKS != nil {
-		out, err := c.EKS.DescribeAddon(ctx, &eks.DescribeAddonInput{ClusterName: aws.String(spec.Name), AddonName: aws.String(CoreDNSAddonName)})
+		a, err := observe.Addon(ctx, c.EKS, spec.Name, CoreDNSAddonName)
 		var nf *ekstypes.ResourceNotFoundException
 		switch {
 		case errors.As(err, &nf):
 		case err != nil:
 			return nil, fmt.Errorf("coredns: describe addon: %w", err)
-		case out.Addon != nil:
+		case a != nil:
 			st.Mode = CoreDNSModeAddon
-			st.AddonVersion = aws.ToString(out.Addon.AddonVersion)
-			st.AddonStatus = string(out.Addon.Status)
-			st.AddonConfigurationValues = aws.ToString(out.Addon.ConfigurationValues)
+			st.AddonVersion = aws.ToString(a.AddonVersion)
+			st.AddonStatus = string(a.Status)
+			st.AddonConfigurationValues = aws.ToString(a.ConfigurationValues)
 			vals, err := coreDNSConfigValues(st.AddonConfigurationValues)
 			if err != nil {
 				return nil, err
@@ -278,7 +283,7 @@ func ObserveCoreDNS(ctx context.Context, c CoreDNSClients, spec *Spec) (*CoreDNS
 	if err != nil {
 		return nil, err
 	}
-	d, err := kube.AppsV1().Deployments(CoreDNSNamespace).Get(ctx, CoreDNSDeployment, metav1.GetOptions{})
+	d, err := observe.Deployment(ctx, kube, CoreDNSNamespace, CoreDNSDeployment)
 	switch {
 	case apierrors.IsNotFound(err):
 	case err != nil:
@@ -296,15 +301,11 @@ func ObserveCoreDNS(ctx context.Context, c CoreDNSClients, spec *Spec) (*CoreDNS
 		}
 		st.TemplateLabels = d.Spec.Template.Labels
 	}
-	pods, err := kube.CoreV1().Pods(CoreDNSNamespace).List(ctx, metav1.ListOptions{LabelSelector: labels.SelectorFromSet(coreDNSDefaultLabels).String()})
-	if err != nil {
-		return nil, fmt.Errorf("coredns: list pods: %w", err)
-	}
-	for i := range pods.Items {
-		p := coreDNSPodOf(&pods.Items[i])
+	err = observe.Pods(ctx, kube, CoreDNSNamespace, labels.SelectorFromSet(coreDNSDefaultLabels).String(), func(pod *corev1.Pod) error {
+		p := coreDNSPodOf(pod)
 		st.Pods = append(st.Pods, p)
 		if p.Terminating {
-			continue
+			return nil
 		}
 		if p.Ready && p.OnFargate {
 			st.Ready++
@@ -312,6 +313,10 @@ func ObserveCoreDNS(ctx context.Context, c CoreDNSClients, spec *Spec) (*CoreDNS
 		if p.Phase == string(corev1.PodPending) {
 			st.Pending++
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("coredns: list pods: %w", err)
 	}
 	sort.Slice(st.Pods, func(i, j int) bool { return st.Pods[i].Name < st.Pods[j].Name })
 	st.SelectingProfile = CoreDNSSelectingProfile(spec, st.TemplateLabels)
@@ -524,7 +529,7 @@ func coreDNSUpdateAddon(ctx context.Context, c CoreDNSClients, spec *Spec, st *C
 			resolve = a.ResolveConflicts
 		}
 	}
-	out, err := c.EKS.UpdateAddon(ctx, &eks.UpdateAddonInput{
+	u, err := ops.AddonUpdate(ctx, c.EKS, &eks.UpdateAddonInput{
 		ClusterName:         aws.String(spec.Name),
 		AddonName:           aws.String(CoreDNSAddonName),
 		ConfigurationValues: aws.String(cfg),
@@ -534,20 +539,42 @@ func coreDNSUpdateAddon(ctx context.Context, c CoreDNSClients, spec *Spec, st *C
 		return fmt.Errorf("coredns: update addon: %w", err)
 	}
 	report("addon updating")
-	if out.Update != nil && out.Update.Id != nil {
-		if err := coreDNSWaitUpdate(ctx, c, spec.Name, aws.ToString(out.Update.Id), report); err != nil {
+	if u != nil && u.Id != nil {
+		if err := coreDNSWaitUpdate(ctx, c, spec.Name, aws.ToString(u.Id), report); err != nil {
 			return err
 		}
 	}
-	w := eks.NewAddonActiveWaiter(c.EKS, func(o *eks.AddonActiveWaiterOptions) {
-		o.MinDelay = c.PollInterval
-		o.MaxDelay = 4 * c.PollInterval
-	})
-	if err := w.Wait(ctx, &eks.DescribeAddonInput{ClusterName: aws.String(spec.Name), AddonName: aws.String(CoreDNSAddonName)}, 20*time.Minute); err != nil {
+	if err := coreDNSWaitAddonActive(ctx, c, spec.Name); err != nil {
 		return fmt.Errorf("coredns: addon not ACTIVE: %w", err)
 	}
 	report("addon ACTIVE")
 	return nil
+}
+
+// coreDNSWaitAddonActive waits (ops.Poll) until the coredns addon is
+// ACTIVE, for at most 20 minutes of the real clock, polling every
+// PollInterval and backing off to 4 PollIntervals. CREATE_FAILED and
+// DEGRADED stop the wait at once, as the SDK's AddonActive waiter does.
+func coreDNSWaitAddonActive(ctx context.Context, c CoreDNSClients, cluster string) error {
+	what := "addon " + CoreDNSAddonName
+	return ops.Poll(ctx, what, ops.WaitOptions{Poll: c.PollInterval, MaxPoll: 4 * c.PollInterval, Timeout: 20 * time.Minute},
+		func(ctx context.Context) (string, bool, error) {
+			a, err := observe.Addon(ctx, c.EKS, cluster, CoreDNSAddonName)
+			if err != nil {
+				return "", false, err
+			}
+			if a == nil {
+				return "", false, nil
+			}
+			switch st := a.Status; st {
+			case ekstypes.AddonStatusActive:
+				return string(st), true, nil
+			case ekstypes.AddonStatusCreateFailed, ekstypes.AddonStatusDegraded:
+				return string(st), false, fmt.Errorf("%s is %s: %s", what, st, ops.AddonHealth(a.Health))
+			default:
+				return string(st), false, nil
+			}
+		})
 }
 
 // coreDNSWaitUpdate polls an addon update until it succeeds; Failed and
@@ -587,22 +614,22 @@ func CoreDNSRestart(ctx context.Context, kube kubernetes.Interface, now time.Tim
 	deps := kube.AppsV1().Deployments(CoreDNSNamespace)
 	var last error
 	for attempt := 0; attempt < 5; attempt++ {
-		d, err := deps.Get(ctx, CoreDNSDeployment, metav1.GetOptions{})
+		d, err := observe.Deployment(ctx, kube, CoreDNSNamespace, CoreDNSDeployment)
 		if err != nil {
 			return fmt.Errorf("coredns: read Deployment: %w", err)
 		}
 		const base = "/spec/template/metadata/annotations"
-		var ops []coreDNSJSONPatchOp
+		var patch []coreDNSJSONPatchOp
 		ts := now.UTC().Format(time.RFC3339)
 		if d.Spec.Template.Annotations == nil {
-			ops = append(ops, coreDNSJSONPatchOp{Op: "add", Path: base, Value: map[string]string{CoreDNSRestartedAtAnnotation: ts}})
+			patch = append(patch, coreDNSJSONPatchOp{Op: "add", Path: base, Value: map[string]string{CoreDNSRestartedAtAnnotation: ts}})
 		} else {
 			if _, ok := d.Spec.Template.Annotations[CoreDNSComputeTypeAnnotation]; ok {
-				ops = append(ops, coreDNSJSONPatchOp{Op: "remove", Path: base + "/" + coreDNSPointerEscape(CoreDNSComputeTypeAnnotation)})
+				patch = append(patch, coreDNSJSONPatchOp{Op: "remove", Path: base + "/" + coreDNSPointerEscape(CoreDNSComputeTypeAnnotation)})
 			}
-			ops = append(ops, coreDNSJSONPatchOp{Op: "add", Path: base + "/" + coreDNSPointerEscape(CoreDNSRestartedAtAnnotation), Value: ts})
+			patch = append(patch, coreDNSJSONPatchOp{Op: "add", Path: base + "/" + coreDNSPointerEscape(CoreDNSRestartedAtAnnotation), Value: ts})
 		}
-		body, err := json.Marshal(ops)
+		body, err := json.Marshal(patch)
 		if err != nil {
 			return err
 		}
@@ -702,14 +729,15 @@ func coreDNSNotReady(ctx context.Context, kube kubernetes.Interface, st *CoreDNS
 			continue
 		}
 		e.Pods = append(e.Pods, p)
-		evs, err := kube.CoreV1().Events(CoreDNSNamespace).List(ctx, metav1.ListOptions{
-			FieldSelector: fields.OneTermEqualSelector("involvedObject.name", p.Name).String(),
+		var items []corev1.Event
+		err := observe.Events(ctx, kube, CoreDNSNamespace, fields.OneTermEqualSelector("involvedObject.name", p.Name).String(), func(ev *corev1.Event) error {
+			items = append(items, *ev)
+			return nil
 		})
 		if err != nil {
 			e.Events[p.Name] = []string{"(events unavailable: " + err.Error() + ")"}
 			continue
 		}
-		items := evs.Items
 		sort.Slice(items, func(i, j int) bool { return items[i].LastTimestamp.Before(&items[j].LastTimestamp) })
 		for _, ev := range items {
 			e.Events[p.Name] = append(e.Events[p.Name], fmt.Sprintf("%s %s: %s", ev.Type, ev.Reason, ev.Message))

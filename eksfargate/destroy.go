@@ -3,13 +3,15 @@ package eksfargate
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
-	"github.com/aws/aws-sdk-go-v2/service/iam"
 
+	"github.com/fargatekit/fargatekit/eksfargate/observe"
 	"github.com/fargatekit/fargatekit/iamtrust"
+	"github.com/fargatekit/fargatekit/internal/ops"
 	"github.com/fargatekit/fargatekit/irsa"
 	"github.com/fargatekit/fargatekit/plan"
 )
@@ -32,7 +34,7 @@ func PlanDestroy(ctx context.Context, spec *Spec, opts ...func(*Options)) (*plan
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
-	snap, err := observe(ctx, o, s)
+	snap, err := observeSpec(ctx, o, s)
 	if err != nil {
 		return nil, err
 	}
@@ -126,10 +128,14 @@ func (d *differ) destroy(ctx context.Context, x *executor) error {
 		case !d.mayDelete(iamTagMap(r.snap.Role.Tags)):
 			d.keep(id, KindRole, name, unowned)
 		default:
+			// The policies as observed now: ops.DeleteRole removes them first.
+			managed, inline := slices.Clone(r.snap.AttachedPolicyARNs), slices.Clone(r.snap.InlinePolicyNames)
 			d.add(step{Change: plan.Change{ID: id, Kind: KindRole, Resource: aws.ToString(r.snap.Role.Arn), Action: plan.Delete,
 				Summary: "detach policies, delete", Before: roleView{Name: name, ARN: aws.ToString(r.snap.Role.Arn), Path: aws.ToString(r.snap.Role.Path),
 					Trust: documentView(r.snap.Trust)}, DependsOn: clusterDeps},
-				run: func(ctx context.Context, x *executor, rep plan.Reporter) error { return x.deleteRole(ctx, name) }})
+				run: func(ctx context.Context, x *executor, rep plan.Reporter) error {
+					return x.deleteRole(ctx, name, managed, inline)
+				}})
 		}
 	}
 	if err := d.destroyIRSA(ctx, x, clusterDeps, clusterKept, unowned); err != nil {
@@ -150,7 +156,7 @@ func (d *differ) destroyIRSA(ctx context.Context, x *executor, deps []string, cl
 	}
 	for _, r := range s.IRSA.ServiceAccounts {
 		name := r.EffectiveRoleName(s.Name)
-		out, err := x.c.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(name)})
+		role, err := observe.Role(ctx, x.c.IAM, name)
 		if awsNotFound(err) {
 			continue
 		}
@@ -158,13 +164,28 @@ func (d *differ) destroyIRSA(ctx context.Context, x *executor, deps []string, cl
 			return readErr("iam GetRole "+name, err)
 		}
 		id := "iam.role/" + name
-		if !d.mayDelete(iamTagMap(out.Role.Tags)) {
+		if !d.mayDelete(iamTagMap(role.Tags)) {
 			d.keep(id, KindRole, name, unowned)
 			continue
 		}
-		d.add(step{Change: plan.Change{ID: id, Kind: KindRole, Resource: aws.ToString(out.Role.Arn), Action: plan.Delete,
+		// The role's policies as observed now: ops.DeleteRole removes them
+		// first. A role gone in between has none.
+		var managed, inline []string
+		attached, err := observe.AttachedRolePolicies(ctx, x.c.IAM, name)
+		if err != nil && !awsNotFound(err) {
+			return readErr("iam ListAttachedRolePolicies "+name, err)
+		}
+		for _, a := range attached {
+			managed = append(managed, aws.ToString(a.PolicyArn))
+		}
+		if inline, err = observe.InlinePolicyNames(ctx, x.c.IAM, name); err != nil && !awsNotFound(err) {
+			return readErr("iam ListRolePolicies "+name, err)
+		}
+		d.add(step{Change: plan.Change{ID: id, Kind: KindRole, Resource: aws.ToString(role.Arn), Action: plan.Delete,
 			Summary: "IRSA role of " + r.Namespace + "/" + r.Name + ": detach policies, delete", DependsOn: deps},
-			run: func(ctx context.Context, x *executor, rep plan.Reporter) error { return x.deleteRole(ctx, name) }})
+			run: func(ctx context.Context, x *executor, rep plan.Reporter) error {
+				return x.deleteRole(ctx, name, managed, inline)
+			}})
 	}
 	cl := d.snap.Cluster
 	if cl == nil || cl.Identity == nil || cl.Identity.Oidc == nil || aws.ToString(cl.Identity.Oidc.Issuer) == "" {
@@ -176,7 +197,7 @@ func (d *differ) destroyIRSA(ctx context.Context, x *executor, deps []string, cl
 		return nil
 	}
 	arn := iamtrust.OIDCProviderARN(d.partition, d.account, aws.ToString(cl.Identity.Oidc.Issuer))
-	out, err := iamc.GetOpenIDConnectProvider(ctx, &iam.GetOpenIDConnectProviderInput{OpenIDConnectProviderArn: aws.String(arn)})
+	out, err := observe.OIDCProvider(ctx, iamc, arn)
 	if awsNotFound(err) {
 		return nil
 	}
@@ -190,11 +211,7 @@ func (d *differ) destroyIRSA(ctx context.Context, x *executor, deps []string, cl
 	}
 	d.add(step{Change: plan.Change{ID: id, Kind: irsa.KindOIDCProvider, Resource: arn, Action: plan.Delete, DependsOn: deps},
 		run: func(ctx context.Context, x *executor, rep plan.Reporter) error {
-			_, err := iamc.DeleteOpenIDConnectProvider(ctx, &iam.DeleteOpenIDConnectProviderInput{OpenIDConnectProviderArn: aws.String(arn)})
-			if err != nil && !awsNotFound(err) {
-				return fmt.Errorf("delete OIDC provider %s: %w", arn, err)
-			}
-			return nil
+			return ops.OIDCProviderDelete(ctx, iamc, arn)
 		}})
 	return nil
 }

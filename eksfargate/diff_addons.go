@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
 
+	"github.com/fargatekit/fargatekit/internal/ops"
 	"github.com/fargatekit/fargatekit/irsa"
 	"github.com/fargatekit/fargatekit/plan"
 )
@@ -73,17 +74,6 @@ func liveAddonView(a *ekstypes.Addon) addonView {
 	return v
 }
 
-func addonHealthText(h *ekstypes.AddonHealth) string {
-	if h == nil || len(h.Issues) == 0 {
-		return "EKS reports no health issue"
-	}
-	var parts []string
-	for _, i := range h.Issues {
-		parts = append(parts, fmt.Sprintf("%s: %s %v", i.Code, aws.ToString(i.Message), i.ResourceIds))
-	}
-	return strings.Join(parts, "; ")
-}
-
 // addons plans the managed addons: create them (version: the spec's, else
 // the default for the cluster's Kubernetes version), wait for those in
 // transition, and update version, configuration values and service-account
@@ -138,7 +128,7 @@ func (d *differ) addons() {
 			}
 			want := addonView{Name: a.Name, Version: as.version, ServiceAccountRoleARN: as.roleARN, ResolveConflicts: as.resolve, ConfigurationValues: jsonValue(as.config)}
 			d.addonIDs[a.Name] = d.add(step{Change: plan.Change{ID: id, Kind: KindAddon, Resource: d.s.Name + "/" + a.Name, Action: plan.Replace,
-				Summary: "CREATE_FAILED (" + addonHealthText(live.Health) + "): delete and create again", Before: before, After: want,
+				Summary: "CREATE_FAILED (" + ops.AddonHealth(live.Health) + "): delete and create again", Before: before, After: want,
 				DependsOn: deps, Requirement: req,
 			}, run: func(ctx context.Context, x *executor, r plan.Reporter) error {
 				if err := x.deleteAddon(ctx, as.name, r); err != nil {

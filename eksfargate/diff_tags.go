@@ -11,8 +11,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/eks"
-	"github.com/aws/aws-sdk-go-v2/service/iam"
-	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 )
 
 // fargatekitTagPrefix is the prefix of the tags fargatekit reserves: those
@@ -88,25 +86,6 @@ func (x *executor) retagEKS(ctx context.Context, arn string, set map[string]stri
 	if len(unset) > 0 {
 		if _, err := x.c.EKS.UntagResource(ctx, &eks.UntagResourceInput{ResourceArn: aws.String(arn), TagKeys: unset}); err != nil {
 			return fmt.Errorf("untag %s: %w", arn, err)
-		}
-	}
-	return nil
-}
-
-// retagRole tags and untags an IAM role.
-func (x *executor) retagRole(ctx context.Context, name string, set map[string]string, unset []string) error {
-	if len(set) > 0 {
-		var tags []iamtypes.Tag
-		for _, k := range specSortedKeys(set) {
-			tags = append(tags, iamtypes.Tag{Key: aws.String(k), Value: aws.String(set[k])})
-		}
-		if _, err := x.c.IAM.TagRole(ctx, &iam.TagRoleInput{RoleName: aws.String(name), Tags: tags}); err != nil {
-			return fmt.Errorf("tag role %s: %w", name, err)
-		}
-	}
-	if len(unset) > 0 {
-		if _, err := x.c.IAM.UntagRole(ctx, &iam.UntagRoleInput{RoleName: aws.String(name), TagKeys: unset}); err != nil {
-			return fmt.Errorf("untag role %s: %w", name, err)
 		}
 	}
 	return nil

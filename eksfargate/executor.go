@@ -8,6 +8,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/fargatekit/fargatekit/internal/ops"
 	"github.com/fargatekit/fargatekit/plan"
 )
 
@@ -78,35 +79,22 @@ func (x *executor) roleRecentlyChanged(names ...string) bool {
 // waitFor polls check until it says done, reporting each new state (and,
 // during long waits, the same state at least once a minute) with the time
 // elapsed. check returns an error to stop at once, as for a FAILED state.
+// It is ops.Poll, the write path's one wait loop, with the executor's
+// options.
 func (x *executor) waitFor(ctx context.Context, what string, timeout time.Duration, report plan.Reporter,
 	check func(ctx context.Context) (state string, done bool, err error)) error {
-	start := x.o.Now()
-	interval := x.o.PollInterval
-	last, lastReport := "", start
-	for {
-		state, done, err := check(ctx)
-		if err != nil {
-			return err
-		}
-		now := x.o.Now()
-		elapsed := now.Sub(start)
-		if state != last || now.Sub(lastReport) >= time.Minute {
-			if report != nil {
-				report(state)
-			}
+	return ops.Poll(ctx, what, x.waitOptions(what, timeout, report), check)
+}
+
+// waitOptions are the options of a wait for what: the executor's poll
+// intervals and clock, timeout, report, and a log line per reported state.
+func (x *executor) waitOptions(what string, timeout time.Duration, report plan.Reporter) ops.WaitOptions {
+	return ops.WaitOptions{
+		Poll: x.o.PollInterval, MaxPoll: x.o.MaxPollInterval, Timeout: timeout, Report: report,
+		Log: func(state string, elapsed time.Duration) {
 			x.log.Info("wait", zap.String("resource", what), zap.String("state", state), zap.Duration("elapsed", elapsed))
-			last, lastReport = state, now
-		}
-		if done {
-			return nil
-		}
-		if elapsed >= timeout {
-			return fmt.Errorf("%s: still %s after %s: timed out", what, state, elapsed.Round(time.Second))
-		}
-		if err := x.o.Sleep(ctx, interval); err != nil {
-			return fmt.Errorf("%s: waiting (state %s): %w", what, state, err)
-		}
-		interval = min(interval*3/2, x.o.MaxPollInterval)
+		},
+		Now: x.o.Now, Sleep: x.o.Sleep,
 	}
 }
 

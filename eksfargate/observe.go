@@ -10,17 +10,13 @@ import (
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
-	"github.com/aws/aws-sdk-go-v2/service/eks"
 	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
-	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
-	"github.com/aws/aws-sdk-go-v2/service/kms"
 	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"go.uber.org/zap"
 
+	"github.com/fargatekit/fargatekit/eksfargate/observe"
 	"github.com/fargatekit/fargatekit/iamtrust"
 )
 
@@ -143,7 +139,7 @@ func Observe(ctx context.Context, spec *Spec, opts ...func(*Options)) (*Snapshot
 		return nil, err
 	}
 	s := spec.Clone().Defaults()
-	return observe(ctx, o, s)
+	return observeSpec(ctx, o, s)
 }
 
 func (c Clients) check() error {
@@ -220,7 +216,7 @@ type observer struct {
 	snap *Snapshot
 }
 
-func observe(ctx context.Context, o Options, s *Spec) (*Snapshot, error) {
+func observeSpec(ctx context.Context, o Options, s *Spec) (*Snapshot, error) {
 	ob := &observer{o: o, c: o.Clients, s: s, log: o.Logger, snap: &Snapshot{
 		AccountID: s.AccountID,
 		Partition: iamtrust.PartitionForRegion(s.Region),
@@ -261,7 +257,7 @@ func observe(ctx context.Context, o Options, s *Spec) (*Snapshot, error) {
 	g = newObsGroup(ctx, o.Concurrency)
 	cl := ob.snap.Cluster
 	if cl != nil && cl.Status != ekstypes.ClusterStatusDeleting {
-		g.do(ob.fargateProfiles)
+		ob.fargateProfiles(g)
 		for _, a := range s.Addons {
 			g.do(func(ctx context.Context) error { return ob.addon(ctx, a.Name) })
 		}
@@ -282,6 +278,7 @@ func observe(ctx context.Context, o Options, s *Spec) (*Snapshot, error) {
 	if err := g.wait(); err != nil {
 		return nil, err
 	}
+	ob.snap.sortProfiles()
 
 	// Phase 3: default addon versions, which need the Kubernetes version.
 	kv := kubernetesVersion(s, ob.snap)
@@ -339,14 +336,14 @@ func readErr(what string, err error) error {
 }
 
 func (ob *observer) callerIdentity(ctx context.Context) error {
-	out, err := ob.c.STS.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	account, a, err := observe.Caller(ctx, ob.c.STS)
 	if err != nil {
 		return readErr("sts GetCallerIdentity", err)
 	}
 	ob.mu.Lock()
 	defer ob.mu.Unlock()
-	ob.snap.AccountID = aws.ToString(out.Account)
-	if a := aws.ToString(out.Arn); strings.HasPrefix(a, "arn:") {
+	ob.snap.AccountID = account
+	if strings.HasPrefix(a, "arn:") {
 		if parts := strings.SplitN(a, ":", 3); len(parts) == 3 {
 			ob.snap.Partition = parts[1]
 		}
@@ -355,7 +352,7 @@ func (ob *observer) callerIdentity(ctx context.Context) error {
 }
 
 func (ob *observer) cluster(ctx context.Context) error {
-	out, err := ob.c.EKS.DescribeCluster(ctx, &eks.DescribeClusterInput{Name: aws.String(ob.s.Name)})
+	cl, err := observe.Cluster(ctx, ob.c.EKS, ob.s.Name)
 	if awsNotFound(err) {
 		return nil
 	}
@@ -363,23 +360,26 @@ func (ob *observer) cluster(ctx context.Context) error {
 		return readErr("eks DescribeCluster "+ob.s.Name, err)
 	}
 	ob.mu.Lock()
-	ob.snap.Cluster = out.Cluster
+	ob.snap.Cluster = cl
 	ob.mu.Unlock()
 	return nil
 }
 
 func (ob *observer) role(ctx context.Context, r *RoleSnapshot) error {
-	out, err := ob.c.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(r.Name)})
+	role, err := observe.Role(ctx, ob.c.IAM, r.Name)
 	if awsNotFound(err) {
 		return nil
 	}
 	if err != nil {
 		return readErr("iam GetRole "+r.Name, err)
 	}
+	if role == nil {
+		return nil
+	}
 	ob.mu.Lock()
 	defer ob.mu.Unlock()
-	r.Role = out.Role
-	if doc, err := iamtrust.ParseLive(aws.ToString(out.Role.AssumeRolePolicyDocument)); err != nil {
+	r.Role = role
+	if doc, err := iamtrust.ParseLive(aws.ToString(role.AssumeRolePolicyDocument)); err != nil {
 		r.TrustError = err.Error()
 	} else {
 		r.Trust = doc
@@ -388,19 +388,16 @@ func (ob *observer) role(ctx context.Context, r *RoleSnapshot) error {
 }
 
 func (ob *observer) attachedPolicies(ctx context.Context, r *RoleSnapshot) error {
+	attached, err := observe.AttachedRolePolicies(ctx, ob.c.IAM, r.Name)
+	if awsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return readErr("iam ListAttachedRolePolicies "+r.Name, err)
+	}
 	var arns []string
-	p := iam.NewListAttachedRolePoliciesPaginator(ob.c.IAM, &iam.ListAttachedRolePoliciesInput{RoleName: aws.String(r.Name)})
-	for p.HasMorePages() {
-		out, err := p.NextPage(ctx)
-		if awsNotFound(err) {
-			return nil
-		}
-		if err != nil {
-			return readErr("iam ListAttachedRolePolicies "+r.Name, err)
-		}
-		for _, a := range out.AttachedPolicies {
-			arns = append(arns, aws.ToString(a.PolicyArn))
-		}
+	for _, a := range attached {
+		arns = append(arns, aws.ToString(a.PolicyArn))
 	}
 	sort.Strings(arns)
 	ob.mu.Lock()
@@ -415,12 +412,12 @@ const defaultAttachedPoliciesQuota = 10
 
 // attachedPoliciesQuota reads the account's AttachedPoliciesPerRoleQuota.
 func (ob *observer) attachedPoliciesQuota(ctx context.Context) error {
-	out, err := ob.c.IAM.GetAccountSummary(ctx, &iam.GetAccountSummaryInput{})
+	summary, err := observe.AccountSummary(ctx, ob.c.IAM)
 	if err != nil {
 		return readErr("iam GetAccountSummary (a role asks for more than the default 10 managed policies)", err)
 	}
 	ob.mu.Lock()
-	ob.snap.AttachedPoliciesQuota = int(out.SummaryMap["AttachedPoliciesPerRoleQuota"])
+	ob.snap.AttachedPoliciesQuota = int(summary["AttachedPoliciesPerRoleQuota"])
 	ob.mu.Unlock()
 	return nil
 }
@@ -428,17 +425,12 @@ func (ob *observer) attachedPoliciesQuota(ctx context.Context) error {
 // inlinePolicies lists the names of a role's inline policies: a spec's
 // roles carry none, so every one is permission drift put on out of band.
 func (ob *observer) inlinePolicies(ctx context.Context, r *RoleSnapshot) error {
-	var names []string
-	p := iam.NewListRolePoliciesPaginator(ob.c.IAM, &iam.ListRolePoliciesInput{RoleName: aws.String(r.Name)})
-	for p.HasMorePages() {
-		out, err := p.NextPage(ctx)
-		if awsNotFound(err) {
-			return nil
-		}
-		if err != nil {
-			return readErr("iam ListRolePolicies "+r.Name, err)
-		}
-		names = append(names, out.PolicyNames...)
+	names, err := observe.InlinePolicyNames(ctx, ob.c.IAM, r.Name)
+	if awsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return readErr("iam ListRolePolicies "+r.Name, err)
 	}
 	sort.Strings(names)
 	ob.mu.Lock()
@@ -475,17 +467,14 @@ func (ob *observer) ownedNetwork(g *obsGroup) {
 	name := ob.s.Name
 	n := &ob.snap.Network
 	g.do(func(ctx context.Context) error {
+		all, err := observe.VPCs(ctx, ob.c.EC2, ob.ownerFilter())
+		if err != nil {
+			return readErr("ec2 DescribeVpcs", err)
+		}
 		var out []ec2types.Vpc
-		p := ec2.NewDescribeVpcsPaginator(ob.c.EC2, &ec2.DescribeVpcsInput{Filters: ob.ownerFilter()})
-		for p.HasMorePages() {
-			page, err := p.NextPage(ctx)
-			if err != nil {
-				return readErr("ec2 DescribeVpcs", err)
-			}
-			for _, v := range page.Vpcs {
-				if ownedBy(v.Tags, name) {
-					out = append(out, v)
-				}
+		for _, v := range all {
+			if ownedBy(v.Tags, name) {
+				out = append(out, v)
 			}
 		}
 		ob.mu.Lock()
@@ -494,17 +483,14 @@ func (ob *observer) ownedNetwork(g *obsGroup) {
 		return nil
 	})
 	g.do(func(ctx context.Context) error {
+		all, err := observe.Subnets(ctx, ob.c.EC2, ob.ownerFilter())
+		if err != nil {
+			return readErr("ec2 DescribeSubnets", err)
+		}
 		var out []ec2types.Subnet
-		p := ec2.NewDescribeSubnetsPaginator(ob.c.EC2, &ec2.DescribeSubnetsInput{Filters: ob.ownerFilter()})
-		for p.HasMorePages() {
-			page, err := p.NextPage(ctx)
-			if err != nil {
-				return readErr("ec2 DescribeSubnets", err)
-			}
-			for _, s := range page.Subnets {
-				if ownedBy(s.Tags, name) {
-					out = append(out, s)
-				}
+		for _, s := range all {
+			if ownedBy(s.Tags, name) {
+				out = append(out, s)
 			}
 		}
 		ob.mu.Lock()
@@ -513,17 +499,14 @@ func (ob *observer) ownedNetwork(g *obsGroup) {
 		return nil
 	})
 	g.do(func(ctx context.Context) error {
+		all, err := observe.RouteTables(ctx, ob.c.EC2, ob.ownerFilter())
+		if err != nil {
+			return readErr("ec2 DescribeRouteTables", err)
+		}
 		var out []ec2types.RouteTable
-		p := ec2.NewDescribeRouteTablesPaginator(ob.c.EC2, &ec2.DescribeRouteTablesInput{Filters: ob.ownerFilter()})
-		for p.HasMorePages() {
-			page, err := p.NextPage(ctx)
-			if err != nil {
-				return readErr("ec2 DescribeRouteTables", err)
-			}
-			for _, r := range page.RouteTables {
-				if ownedBy(r.Tags, name) {
-					out = append(out, r)
-				}
+		for _, r := range all {
+			if ownedBy(r.Tags, name) {
+				out = append(out, r)
 			}
 		}
 		ob.mu.Lock()
@@ -532,17 +515,14 @@ func (ob *observer) ownedNetwork(g *obsGroup) {
 		return nil
 	})
 	g.do(func(ctx context.Context) error {
+		all, err := observe.InternetGateways(ctx, ob.c.EC2, ob.ownerFilter())
+		if err != nil {
+			return readErr("ec2 DescribeInternetGateways", err)
+		}
 		var out []ec2types.InternetGateway
-		p := ec2.NewDescribeInternetGatewaysPaginator(ob.c.EC2, &ec2.DescribeInternetGatewaysInput{Filters: ob.ownerFilter()})
-		for p.HasMorePages() {
-			page, err := p.NextPage(ctx)
-			if err != nil {
-				return readErr("ec2 DescribeInternetGateways", err)
-			}
-			for _, i := range page.InternetGateways {
-				if ownedBy(i.Tags, name) {
-					out = append(out, i)
-				}
+		for _, i := range all {
+			if ownedBy(i.Tags, name) {
+				out = append(out, i)
 			}
 		}
 		ob.mu.Lock()
@@ -551,21 +531,18 @@ func (ob *observer) ownedNetwork(g *obsGroup) {
 		return nil
 	})
 	g.do(func(ctx context.Context) error {
+		all, err := observe.NATGateways(ctx, ob.c.EC2, ob.ownerFilter())
+		if err != nil {
+			return readErr("ec2 DescribeNatGateways", err)
+		}
 		var out []ec2types.NatGateway
-		p := ec2.NewDescribeNatGatewaysPaginator(ob.c.EC2, &ec2.DescribeNatGatewaysInput{Filter: ob.ownerFilter()})
-		for p.HasMorePages() {
-			page, err := p.NextPage(ctx)
-			if err != nil {
-				return readErr("ec2 DescribeNatGateways", err)
+		for _, g := range all {
+			switch g.State {
+			case ec2types.NatGatewayStateDeleted, ec2types.NatGatewayStateDeleting, ec2types.NatGatewayStateFailed:
+				continue
 			}
-			for _, g := range page.NatGateways {
-				switch g.State {
-				case ec2types.NatGatewayStateDeleted, ec2types.NatGatewayStateDeleting, ec2types.NatGatewayStateFailed:
-					continue
-				}
-				if ownedBy(g.Tags, name) {
-					out = append(out, g)
-				}
+			if ownedBy(g.Tags, name) {
+				out = append(out, g)
 			}
 		}
 		ob.mu.Lock()
@@ -574,12 +551,12 @@ func (ob *observer) ownedNetwork(g *obsGroup) {
 		return nil
 	})
 	g.do(func(ctx context.Context) error {
-		out, err := ob.c.EC2.DescribeAddresses(ctx, &ec2.DescribeAddressesInput{Filters: ob.ownerFilter()})
+		all, err := observe.Addresses(ctx, ob.c.EC2, ob.ownerFilter())
 		if err != nil {
 			return readErr("ec2 DescribeAddresses", err)
 		}
 		var owned []ec2types.Address
-		for _, a := range out.Addresses {
+		for _, a := range all {
 			if ownedBy(a.Tags, name) {
 				owned = append(owned, a)
 			}
@@ -609,16 +586,9 @@ func (s *Spec) adoptedSubnetIDs() []string {
 // than passing SubnetIds, so that one missing subnet does not fail the call;
 // Diff reports it.
 func (ob *observer) adoptedSubnets(ctx context.Context) error {
-	var out []ec2types.Subnet
-	p := ec2.NewDescribeSubnetsPaginator(ob.c.EC2, &ec2.DescribeSubnetsInput{
-		Filters: []ec2types.Filter{{Name: aws.String("subnet-id"), Values: ob.s.adoptedSubnetIDs()}},
-	})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return readErr("ec2 DescribeSubnets", err)
-		}
-		out = append(out, page.Subnets...)
+	out, err := observe.Subnets(ctx, ob.c.EC2, []ec2types.Filter{{Name: aws.String("subnet-id"), Values: ob.s.adoptedSubnetIDs()}})
+	if err != nil {
+		return readErr("ec2 DescribeSubnets", err)
 	}
 	ob.mu.Lock()
 	ob.snap.Network.Subnets = out
@@ -636,25 +606,13 @@ func (ob *observer) adoptedRoutes(ctx context.Context) error {
 		}
 	}
 	sort.Strings(vpcs)
-	var rts []ec2types.RouteTable
-	p := ec2.NewDescribeRouteTablesPaginator(ob.c.EC2, &ec2.DescribeRouteTablesInput{
-		Filters: []ec2types.Filter{{Name: aws.String("vpc-id"), Values: vpcs}},
-	})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return readErr("ec2 DescribeRouteTables", err)
-		}
-		rts = append(rts, page.RouteTables...)
+	rts, err := observe.RouteTables(ctx, ob.c.EC2, []ec2types.Filter{{Name: aws.String("vpc-id"), Values: vpcs}})
+	if err != nil {
+		return readErr("ec2 DescribeRouteTables", err)
 	}
-	var vs []ec2types.Vpc
-	vp := ec2.NewDescribeVpcsPaginator(ob.c.EC2, &ec2.DescribeVpcsInput{VpcIds: vpcs})
-	for vp.HasMorePages() {
-		page, err := vp.NextPage(ctx)
-		if err != nil {
-			return readErr("ec2 DescribeVpcs", err)
-		}
-		vs = append(vs, page.Vpcs...)
+	vs, err := observe.VPCs(ctx, ob.c.EC2, nil, vpcs...)
+	if err != nil {
+		return readErr("ec2 DescribeVpcs", err)
 	}
 	ob.mu.Lock()
 	ob.snap.Network.RouteTables = rts
@@ -664,14 +622,12 @@ func (ob *observer) adoptedRoutes(ctx context.Context) error {
 }
 
 func (ob *observer) availabilityZones(ctx context.Context) error {
-	out, err := ob.c.EC2.DescribeAvailabilityZones(ctx, &ec2.DescribeAvailabilityZonesInput{
-		Filters: []ec2types.Filter{{Name: aws.String("state"), Values: []string{"available"}}},
-	})
+	azs, err := observe.AvailabilityZones(ctx, ob.c.EC2, []ec2types.Filter{{Name: aws.String("state"), Values: []string{"available"}}})
 	if err != nil {
 		return readErr("ec2 DescribeAvailabilityZones", err)
 	}
 	var zones []string
-	for _, z := range out.AvailabilityZones {
+	for _, z := range azs {
 		if z.ZoneType == nil || aws.ToString(z.ZoneType) == "availability-zone" {
 			zones = append(zones, aws.ToString(z.ZoneName))
 		}
@@ -683,20 +639,21 @@ func (ob *observer) availabilityZones(ctx context.Context) error {
 	return nil
 }
 
-func (ob *observer) fargateProfiles(ctx context.Context) error {
-	var names []string
-	other := map[string]bool{}
-	p := eks.NewListFargateProfilesPaginator(ob.c.EKS, &eks.ListFargateProfilesInput{ClusterName: aws.String(ob.s.Name)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
+// fargateProfiles lists the cluster's Fargate profiles in a task of g and
+// describes each in a task of its own of the same group, so that at most
+// Options.Concurrency reads are in flight. The tasks append to the
+// snapshot; observeSpec sorts the profiles by name once g is done.
+func (ob *observer) fargateProfiles(g *obsGroup) {
+	g.do(func(ctx context.Context) error {
+		names, err := observe.FargateProfileNames(ctx, ob.c.EKS, ob.s.Name)
 		if awsNotFound(err) {
 			return nil
 		}
 		if err != nil {
 			return readErr("eks ListFargateProfiles "+ob.s.Name, err)
 		}
-		for _, n := range page.FargateProfileNames {
-			names = append(names, n)
+		other := map[string]bool{}
+		for _, n := range names {
 			other[n] = true
 			for _, sp := range ob.s.FargateProfiles {
 				if profileBelongsTo(sp.Name, n) {
@@ -705,45 +662,39 @@ func (ob *observer) fargateProfiles(ctx context.Context) error {
 				}
 			}
 		}
-	}
-	sort.Strings(names)
-	profiles := make([]*ekstypes.FargateProfile, len(names))
-	var wg sync.WaitGroup
-	errs := make([]error, len(names))
-	sem := make(chan struct{}, ob.o.Concurrency)
-	for i, n := range names {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			out, err := ob.c.EKS.DescribeFargateProfile(ctx, &eks.DescribeFargateProfileInput{
-				ClusterName: aws.String(ob.s.Name), FargateProfileName: aws.String(n)})
-			switch {
-			case awsNotFound(err):
-			case err != nil:
-				errs[i] = readErr("eks DescribeFargateProfile "+n, err)
-			default:
-				profiles[i] = out.FargateProfile
-			}
-		}()
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return err
-	}
-	ob.mu.Lock()
-	defer ob.mu.Unlock()
-	for _, fp := range profiles {
-		switch {
-		case fp == nil:
-		case other[aws.ToString(fp.FargateProfileName)]:
-			ob.snap.OtherFargateProfiles = append(ob.snap.OtherFargateProfiles, *fp)
-		default:
-			ob.snap.FargateProfiles = append(ob.snap.FargateProfiles, *fp)
+		sort.Strings(names)
+		for _, n := range names {
+			g.do(func(ctx context.Context) error {
+				fp, err := observe.FargateProfile(ctx, ob.c.EKS, ob.s.Name, n)
+				switch {
+				case awsNotFound(err):
+					return nil
+				case err != nil:
+					return readErr("eks DescribeFargateProfile "+n, err)
+				case fp == nil:
+					return nil
+				}
+				ob.mu.Lock()
+				defer ob.mu.Unlock()
+				if other[aws.ToString(fp.FargateProfileName)] {
+					ob.snap.OtherFargateProfiles = append(ob.snap.OtherFargateProfiles, *fp)
+				} else {
+					ob.snap.FargateProfiles = append(ob.snap.FargateProfiles, *fp)
+				}
+				return nil
+			})
 		}
+		return nil
+	})
+}
+
+// sortProfiles orders the profiles fargateProfiles read by name.
+func (snap *Snapshot) sortProfiles() {
+	byName := func(a, b ekstypes.FargateProfile) int {
+		return strings.Compare(aws.ToString(a.FargateProfileName), aws.ToString(b.FargateProfileName))
 	}
-	return nil
+	slices.SortStableFunc(snap.FargateProfiles, byName)
+	slices.SortStableFunc(snap.OtherFargateProfiles, byName)
 }
 
 // otherAddons lists the cluster's add-ons (one ListAddons) and describes
@@ -753,29 +704,26 @@ func (ob *observer) otherAddons(ctx context.Context) error {
 	for _, a := range ob.s.Addons {
 		inSpec[a.Name] = true
 	}
+	all, err := observe.AddonNames(ctx, ob.c.EKS, ob.s.Name)
+	if awsNotFound(err) {
+		return nil
+	}
+	if u := unavailable("eks:ListAddons", "the cluster's add-ons", "grant the permission, or use an endpoint that serves the EKS add-ons API; add-ons the spec no longer names are not pruned until then", err); u != nil {
+		ob.fallback("the cluster's add-ons could not be listed (eks:ListAddons): add-ons the spec no longer names are not pruned", u)
+		return nil
+	}
+	if err != nil {
+		return readErr("eks ListAddons "+ob.s.Name, err)
+	}
 	var names []string
-	p := eks.NewListAddonsPaginator(ob.c.EKS, &eks.ListAddonsInput{ClusterName: aws.String(ob.s.Name)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if awsNotFound(err) {
-			return nil
-		}
-		if u := unavailable("eks:ListAddons", "the cluster's add-ons", "grant the permission, or use an endpoint that serves the EKS add-ons API; add-ons the spec no longer names are not pruned until then", err); u != nil {
-			ob.fallback("the cluster's add-ons could not be listed (eks:ListAddons): add-ons the spec no longer names are not pruned", u)
-			return nil
-		}
-		if err != nil {
-			return readErr("eks ListAddons "+ob.s.Name, err)
-		}
-		for _, n := range page.Addons {
-			if !inSpec[n] {
-				names = append(names, n)
-			}
+	for _, n := range all {
+		if !inSpec[n] {
+			names = append(names, n)
 		}
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		out, err := ob.c.EKS.DescribeAddon(ctx, &eks.DescribeAddonInput{ClusterName: aws.String(ob.s.Name), AddonName: aws.String(n)})
+		a, err := observe.Addon(ctx, ob.c.EKS, ob.s.Name, n)
 		if awsNotFound(err) {
 			continue
 		}
@@ -783,14 +731,14 @@ func (ob *observer) otherAddons(ctx context.Context) error {
 			return readErr("eks DescribeAddon "+n, err)
 		}
 		ob.mu.Lock()
-		ob.snap.OtherAddons[n] = out.Addon
+		ob.snap.OtherAddons[n] = a
 		ob.mu.Unlock()
 	}
 	return nil
 }
 
 func (ob *observer) addon(ctx context.Context, name string) error {
-	out, err := ob.c.EKS.DescribeAddon(ctx, &eks.DescribeAddonInput{ClusterName: aws.String(ob.s.Name), AddonName: aws.String(name)})
+	a, err := observe.Addon(ctx, ob.c.EKS, ob.s.Name, name)
 	if awsNotFound(err) {
 		return nil
 	}
@@ -801,29 +749,24 @@ func (ob *observer) addon(ctx context.Context, name string) error {
 		return readErr("eks DescribeAddon "+name, err)
 	}
 	ob.mu.Lock()
-	ob.snap.Addons[name] = out.Addon
+	ob.snap.Addons[name] = a
 	ob.mu.Unlock()
 	return nil
 }
 
 func (ob *observer) clusterVersions(ctx context.Context) error {
-	var all []ekstypes.ClusterVersionInformation
-	p := eks.NewDescribeClusterVersionsPaginator(ob.c.EKS, &eks.DescribeClusterVersionsInput{IncludeAll: aws.Bool(true)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if u := unavailable("eks:DescribeClusterVersions", "", "", err); u != nil {
-			// The documented fallback: the spec's version, unchecked.
-			what := "the spec names no version"
-			if v := ob.s.Cluster.Version; v != "" {
-				what = "the support status of Kubernetes " + v + " was not checked"
-			}
-			ob.fallback(fmt.Sprintf("the EKS version catalogue is unavailable (%s %s): %s", u.API, u.Kind, what), u)
-			return nil
+	all, err := observe.ClusterVersions(ctx, ob.c.EKS)
+	if u := unavailable("eks:DescribeClusterVersions", "", "", err); u != nil {
+		// The documented fallback: the spec's version, unchecked.
+		what := "the spec names no version"
+		if v := ob.s.Cluster.Version; v != "" {
+			what = "the support status of Kubernetes " + v + " was not checked"
 		}
-		if err != nil {
-			return readErr("eks DescribeClusterVersions", err)
-		}
-		all = append(all, page.ClusterVersions...)
+		ob.fallback(fmt.Sprintf("the EKS version catalogue is unavailable (%s %s): %s", u.API, u.Kind, what), u)
+		return nil
+	}
+	if err != nil {
+		return readErr("eks DescribeClusterVersions", err)
 	}
 	ob.mu.Lock()
 	ob.snap.ClusterVersions = all
@@ -844,10 +787,10 @@ func (ob *observer) fallback(msg string, u *UnavailableError) {
 
 func (ob *observer) kmsKey(ctx context.Context) error {
 	k := &KMSKeySnapshot{ARN: ob.s.Cluster.SecretsKMSKeyARN}
-	out, err := ob.c.KMS.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String(k.ARN)})
+	md, err := observe.Key(ctx, ob.c.KMS, k.ARN)
 	switch {
 	case err == nil:
-		k.Metadata = out.KeyMetadata
+		k.Metadata = md
 	case awsAccessDenied(err):
 		k.Denied, k.Err = true, err.Error()
 	case awsNotFound(err):
@@ -862,21 +805,9 @@ func (ob *observer) kmsKey(ctx context.Context) error {
 }
 
 func (ob *observer) addonDefault(ctx context.Context, name, k8s string) error {
-	p := eks.NewDescribeAddonVersionsPaginator(ob.c.EKS, &eks.DescribeAddonVersionsInput{
-		AddonName: aws.String(name), KubernetesVersion: aws.String(k8s)})
 	def := ""
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if u := unavailable("eks:DescribeAddonVersions", "addon "+name, "", err); u != nil {
-			// The documented fallback: CreateAddon without a version
-			// installs EKS's default for the cluster's version.
-			ob.fallback(fmt.Sprintf("the default version of addon %s could not be read (%s %s): EKS picks its default when the addon is created", name, u.API, u.Kind), u)
-			return nil
-		}
-		if err != nil {
-			return readErr("eks DescribeAddonVersions "+name, err)
-		}
-		for _, a := range page.Addons {
+	err := observe.AddonVersions(ctx, ob.c.EKS, name, k8s, func(addons []ekstypes.AddonInfo) error {
+		for _, a := range addons {
 			if aws.ToString(a.AddonName) != name {
 				continue
 			}
@@ -888,6 +819,16 @@ func (ob *observer) addonDefault(ctx context.Context, name, k8s string) error {
 				}
 			}
 		}
+		return nil
+	})
+	if u := unavailable("eks:DescribeAddonVersions", "addon "+name, "", err); u != nil {
+		// The documented fallback: CreateAddon without a version installs
+		// EKS's default for the cluster's version.
+		ob.fallback(fmt.Sprintf("the default version of addon %s could not be read (%s %s): EKS picks its default when the addon is created", name, u.API, u.Kind), u)
+		return nil
+	}
+	if err != nil {
+		return readErr("eks DescribeAddonVersions "+name, err)
 	}
 	ob.mu.Lock()
 	if def != "" {

@@ -2,17 +2,15 @@ package eksfargate
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/eks"
 	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
 	"go.uber.org/zap"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/fargatekit/fargatekit/eksfargate/observe"
 	"github.com/fargatekit/fargatekit/irsa"
 	"github.com/fargatekit/fargatekit/plan"
 )
@@ -47,7 +45,7 @@ func Plan(ctx context.Context, spec *Spec, opts ...func(*Options)) (*plan.Plan, 
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
-	snap, err := observe(ctx, o, s)
+	snap, err := observeSpec(ctx, o, s)
 	if err != nil {
 		return nil, err
 	}
@@ -311,11 +309,13 @@ func (x *executor) irsaOptions() []func(*irsa.Options) {
 // that the cluster exists, and applies that plan; its events are reported
 // through report.
 func (x *executor) applyDeferred(ctx context.Context, report plan.Reporter, irsaArea bool) error {
-	out, err := x.c.EKS.DescribeCluster(ctx, &eks.DescribeClusterInput{Name: aws.String(x.cluster)})
+	cl, err := observe.Cluster(ctx, x.c.EKS, x.cluster)
 	if err != nil {
 		return fmt.Errorf("describe cluster %s: %w", x.cluster, err)
 	}
-	cl := out.Cluster
+	if cl == nil {
+		return fmt.Errorf("describe cluster %s: empty answer", x.cluster)
+	}
 	account, partition := arnAccount(aws.ToString(cl.Arn)), "aws"
 	if parts := strings.SplitN(aws.ToString(cl.Arn), ":", 3); len(parts) == 3 {
 		partition = parts[1]
@@ -350,51 +350,13 @@ func (x *executor) applyDeferred(ctx context.Context, report plan.Reporter, irsa
 }
 
 // orderPlan sorts the changes so that no change depends on a later one,
-// keeping the original order where dependencies allow, and validates the
-// plan.
+// keeping the original order where dependencies allow (plan.New), and
+// validates the plan.
 func orderPlan(p *plan.Plan) error {
-	if err := p.Validate(); err != nil {
+	ordered, err := plan.New(p.Changes...)
+	if err != nil {
 		return fmt.Errorf("eksfargate: %w", err)
 	}
-	n := len(p.Changes)
-	index := make(map[string]int, n)
-	for i, c := range p.Changes {
-		index[c.ID] = i
-	}
-	indeg := make([]int, n)
-	next := make([][]int, n)
-	for i, c := range p.Changes {
-		seen := map[int]bool{}
-		for _, dep := range c.DependsOn {
-			if j, ok := index[dep]; ok && j != i && !seen[j] {
-				seen[j] = true
-				indeg[i]++
-				next[j] = append(next[j], i)
-			}
-		}
-	}
-	var ready []int
-	for i := range p.Changes {
-		if indeg[i] == 0 {
-			ready = append(ready, i)
-		}
-	}
-	out := make([]plan.Change, 0, n)
-	for len(ready) > 0 {
-		sort.Ints(ready)
-		i := ready[0]
-		ready = ready[1:]
-		out = append(out, p.Changes[i])
-		for _, j := range next[i] {
-			indeg[j]--
-			if indeg[j] == 0 {
-				ready = append(ready, j)
-			}
-		}
-	}
-	if len(out) != n {
-		return errors.New("eksfargate: plan has a dependency cycle")
-	}
-	p.Changes = out
+	p.Changes = ordered.Changes
 	return nil
 }

@@ -14,6 +14,8 @@ import (
 	"golang.org/x/oauth2"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/transport"
+
+	"github.com/fargatekit/fargatekit/eksfargate/observe"
 )
 
 // ClusterDescriber reads a cluster's endpoint and CA.
@@ -78,11 +80,11 @@ func RESTConfigForCluster(ctx context.Context, cfg aws.Config, cluster string, o
 		if o.EKS == nil {
 			o.EKS = eks.NewFromConfig(cfg)
 		}
-		out, err := o.EKS.DescribeCluster(ctx, &eks.DescribeClusterInput{Name: aws.String(cluster)})
+		var err error
+		c, err = observe.Cluster(ctx, o.EKS, cluster)
 		if err != nil {
 			return nil, fmt.Errorf("rest config: describe cluster %s: %w", cluster, err)
 		}
-		c = out.Cluster
 		if c == nil {
 			return nil, fmt.Errorf("rest config: describe cluster %s: empty answer", cluster)
 		}

@@ -3,7 +3,6 @@ package eksfargate
 import (
 	"context"
 	"fmt"
-	"github.com/fargatekit/fargatekit/internal/ekswait"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -11,6 +10,9 @@ import (
 	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
 	"go.uber.org/zap"
 
+	"github.com/fargatekit/fargatekit/eksfargate/observe"
+	"github.com/fargatekit/fargatekit/internal/ekswait"
+	"github.com/fargatekit/fargatekit/internal/ops"
 	"github.com/fargatekit/fargatekit/plan"
 )
 
@@ -91,8 +93,8 @@ func (x *executor) createCluster(ctx context.Context, w clusterDesired, roleName
 		// The name is taken. An earlier create whose answer was lost (an
 		// interrupted apply) leaves a cluster tagged for us: carry on with
 		// it. Anything else is someone else's cluster.
-		out, derr := x.c.EKS.DescribeCluster(ctx, &eks.DescribeClusterInput{Name: aws.String(w.Name)})
-		if derr == nil && out.Cluster.Tags[OwnerTag] == w.Name && aws.ToString(out.Cluster.RoleArn) == w.RoleARN {
+		live, derr := observe.Cluster(ctx, x.c.EKS, w.Name)
+		if derr == nil && live != nil && live.Tags[OwnerTag] == w.Name && aws.ToString(live.RoleArn) == w.RoleARN {
 			x.log.Info("adopt", zap.String("resource", "cluster "+w.Name), zap.String("reason", "created by an interrupted apply"))
 			err = nil
 		}
@@ -107,11 +109,13 @@ func (x *executor) createCluster(ctx context.Context, w clusterDesired, roleName
 // the health issues EKS gives.
 func (x *executor) waitCluster(ctx context.Context, report plan.Reporter) error {
 	return x.waitFor(ctx, "cluster "+x.cluster, x.o.Timeouts.Cluster, report, func(ctx context.Context) (string, bool, error) {
-		out, err := x.c.EKS.DescribeCluster(ctx, &eks.DescribeClusterInput{Name: aws.String(x.cluster)})
+		cl, err := observe.Cluster(ctx, x.c.EKS, x.cluster)
 		if err != nil {
 			return "", false, fmt.Errorf("describe cluster %s: %w", x.cluster, err)
 		}
-		cl := out.Cluster
+		if cl == nil {
+			return "", false, fmt.Errorf("describe cluster %s: empty answer", x.cluster)
+		}
 		switch cl.Status {
 		case ekstypes.ClusterStatusActive:
 			return string(cl.Status), true, nil
@@ -158,16 +162,16 @@ func (x *executor) waitUpdate(ctx context.Context, u *ekstypes.Update, addon str
 // and waits for it.
 func (x *executor) updateConfig(ctx context.Context, what string, in *eks.UpdateClusterConfigInput, report plan.Reporter) error {
 	in.Name = aws.String(x.cluster)
-	var out *eks.UpdateClusterConfigOutput
+	var u *ekstypes.Update
 	err := x.retryInUse(ctx, "cluster "+x.cluster+" "+what, report, func(ctx context.Context) error {
 		var err error
-		out, err = x.c.EKS.UpdateClusterConfig(ctx, in)
+		u, err = ops.ClusterConfigUpdate(ctx, x.c.EKS, in)
 		return err
 	}, nil)
 	if err != nil {
 		return fmt.Errorf("cluster %s: update %s: %w", x.cluster, what, err)
 	}
-	return x.waitUpdate(ctx, out.Update, "", report)
+	return x.waitUpdate(ctx, u, "", report)
 }
 
 func (x *executor) updateEndpoint(ctx context.Context, public, private bool, cidrs []string, report plan.Reporter) error {
@@ -265,16 +269,19 @@ func (x *executor) deleteCluster(ctx context.Context, report plan.Reporter) erro
 		return fmt.Errorf("delete cluster %s: %w", x.cluster, err)
 	}
 	return x.waitFor(ctx, "cluster "+x.cluster, x.o.Timeouts.Cluster, report, func(ctx context.Context) (string, bool, error) {
-		out, err := x.c.EKS.DescribeCluster(ctx, &eks.DescribeClusterInput{Name: aws.String(x.cluster)})
+		cl, err := observe.Cluster(ctx, x.c.EKS, x.cluster)
 		if awsNotFound(err) {
 			return "DELETED", true, nil
 		}
 		if err != nil {
 			return "", false, fmt.Errorf("describe cluster %s: %w", x.cluster, err)
 		}
-		if out.Cluster.Status == ekstypes.ClusterStatusFailed {
-			return "FAILED", false, fmt.Errorf("cluster %s failed to delete: %s", x.cluster, clusterHealthText(out.Cluster.Health))
+		if cl == nil {
+			return "DELETED", true, nil
 		}
-		return string(out.Cluster.Status), false, nil
+		if cl.Status == ekstypes.ClusterStatusFailed {
+			return "FAILED", false, fmt.Errorf("cluster %s failed to delete: %s", x.cluster, clusterHealthText(cl.Health))
+		}
+		return string(cl.Status), false, nil
 	})
 }

@@ -9,6 +9,7 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"go.uber.org/zap"
 
+	"github.com/fargatekit/fargatekit/eksfargate/observe"
 	"github.com/fargatekit/fargatekit/plan"
 )
 
@@ -49,17 +50,17 @@ func (x *executor) deleteNATGateway(ctx context.Context, id string, report plan.
 		return fmt.Errorf("delete NAT gateway %s: %w", id, err)
 	}
 	return x.waitFor(ctx, "NAT gateway "+id, x.o.Timeouts.NATGateway, report, func(ctx context.Context) (string, bool, error) {
-		out, err := x.c.EC2.DescribeNatGateways(ctx, &ec2.DescribeNatGatewaysInput{NatGatewayIds: []string{id}})
+		gws, err := observe.NATGateways(ctx, x.c.EC2, nil, id)
 		if awsNotFound(err) {
 			return "deleted", true, nil
 		}
 		if err != nil {
 			return "", false, fmt.Errorf("describe NAT gateway %s: %w", id, err)
 		}
-		if len(out.NatGateways) == 0 || out.NatGateways[0].State == ec2types.NatGatewayStateDeleted {
+		if len(gws) == 0 || gws[0].State == ec2types.NatGatewayStateDeleted {
 			return "deleted", true, nil
 		}
-		return string(out.NatGateways[0].State), false, nil
+		return string(gws[0].State), false, nil
 	})
 }
 
@@ -71,14 +72,14 @@ func (x *executor) releaseAddress(ctx context.Context, allocationID string, repo
 }
 
 func (x *executor) deleteRouteTable(ctx context.Context, id string, report plan.Reporter) error {
-	out, err := x.c.EC2.DescribeRouteTables(ctx, &ec2.DescribeRouteTablesInput{RouteTableIds: []string{id}})
+	rts, err := observe.RouteTables(ctx, x.c.EC2, nil, id)
 	if awsNotFound(err) {
 		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("describe route table %s: %w", id, err)
 	}
-	for _, rt := range out.RouteTables {
+	for _, rt := range rts {
 		for _, a := range rt.Associations {
 			if aws.ToBool(a.Main) || a.RouteTableAssociationId == nil {
 				continue
@@ -95,14 +96,14 @@ func (x *executor) deleteRouteTable(ctx context.Context, id string, report plan.
 }
 
 func (x *executor) deleteInternetGateway(ctx context.Context, id string, report plan.Reporter) error {
-	out, err := x.c.EC2.DescribeInternetGateways(ctx, &ec2.DescribeInternetGatewaysInput{InternetGatewayIds: []string{id}})
+	igws, err := observe.InternetGateways(ctx, x.c.EC2, nil, id)
 	if awsNotFound(err) {
 		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("describe internet gateway %s: %w", id, err)
 	}
-	for _, g := range out.InternetGateways {
+	for _, g := range igws {
 		for _, a := range g.Attachments {
 			vpc := aws.ToString(a.VpcId)
 			err := x.retryDependency(ctx, "detach internet gateway "+id, report, func(ctx context.Context) error {

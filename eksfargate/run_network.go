@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
+	"github.com/fargatekit/fargatekit/eksfargate/observe"
 	"github.com/fargatekit/fargatekit/plan"
 )
 
@@ -181,14 +182,14 @@ func (x *executor) createNATGateway(ctx context.Context, key, subnetKey, eipKey 
 // gateway stops the wait at once with EC2's reason.
 func (x *executor) waitNATGateway(ctx context.Context, id string, report plan.Reporter) error {
 	return x.waitFor(ctx, "NAT gateway "+id, x.o.Timeouts.NATGateway, report, func(ctx context.Context) (string, bool, error) {
-		out, err := x.c.EC2.DescribeNatGateways(ctx, &ec2.DescribeNatGatewaysInput{NatGatewayIds: []string{id}})
+		gws, err := observe.NATGateways(ctx, x.c.EC2, nil, id)
 		if err != nil {
 			return "", false, fmt.Errorf("describe NAT gateway %s: %w", id, err)
 		}
-		if len(out.NatGateways) == 0 {
+		if len(gws) == 0 {
 			return "", false, fmt.Errorf("NAT gateway %s disappeared", id)
 		}
-		g := out.NatGateways[0]
+		g := gws[0]
 		switch g.State {
 		case ec2types.NatGatewayStateAvailable:
 			return string(g.State), true, nil

@@ -12,6 +12,8 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/smithy-go"
 	"go.uber.org/zap"
+
+	"github.com/fargatekit/fargatekit/eksfargate/observe"
 )
 
 // createAttempts bounds the attempts of one EC2 create.
@@ -96,11 +98,11 @@ func sameKey(have []ec2types.Tag, want map[string]string) bool {
 
 func (x *executor) findVPC(tags map[string]string) func(context.Context) (string, error) {
 	return func(ctx context.Context) (string, error) {
-		out, err := x.c.EC2.DescribeVpcs(ctx, &ec2.DescribeVpcsInput{Filters: taggedFilter(tags)})
+		out, err := observe.VPCs(ctx, x.c.EC2, taggedFilter(tags))
 		if err != nil {
 			return "", err
 		}
-		for _, v := range out.Vpcs {
+		for _, v := range out {
 			if sameKey(v.Tags, tags) {
 				return aws.ToString(v.VpcId), nil
 			}
@@ -111,11 +113,11 @@ func (x *executor) findVPC(tags map[string]string) func(context.Context) (string
 
 func (x *executor) findInternetGateway(tags map[string]string) func(context.Context) (string, error) {
 	return func(ctx context.Context) (string, error) {
-		out, err := x.c.EC2.DescribeInternetGateways(ctx, &ec2.DescribeInternetGatewaysInput{Filters: taggedFilter(tags)})
+		out, err := observe.InternetGateways(ctx, x.c.EC2, taggedFilter(tags))
 		if err != nil {
 			return "", err
 		}
-		for _, g := range out.InternetGateways {
+		for _, g := range out {
 			if sameKey(g.Tags, tags) {
 				return aws.ToString(g.InternetGatewayId), nil
 			}
@@ -126,11 +128,11 @@ func (x *executor) findInternetGateway(tags map[string]string) func(context.Cont
 
 func (x *executor) findSubnet(tags map[string]string) func(context.Context) (string, error) {
 	return func(ctx context.Context) (string, error) {
-		out, err := x.c.EC2.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{Filters: taggedFilter(tags)})
+		out, err := observe.Subnets(ctx, x.c.EC2, taggedFilter(tags))
 		if err != nil {
 			return "", err
 		}
-		for _, s := range out.Subnets {
+		for _, s := range out {
 			if sameKey(s.Tags, tags) {
 				return aws.ToString(s.SubnetId), nil
 			}
@@ -141,11 +143,11 @@ func (x *executor) findSubnet(tags map[string]string) func(context.Context) (str
 
 func (x *executor) findAddress(tags map[string]string) func(context.Context) (string, error) {
 	return func(ctx context.Context) (string, error) {
-		out, err := x.c.EC2.DescribeAddresses(ctx, &ec2.DescribeAddressesInput{Filters: taggedFilter(tags)})
+		out, err := observe.Addresses(ctx, x.c.EC2, taggedFilter(tags))
 		if err != nil {
 			return "", err
 		}
-		for _, a := range out.Addresses {
+		for _, a := range out {
 			if sameKey(a.Tags, tags) {
 				return aws.ToString(a.AllocationId), nil
 			}
@@ -156,11 +158,11 @@ func (x *executor) findAddress(tags map[string]string) func(context.Context) (st
 
 func (x *executor) findNATGateway(tags map[string]string) func(context.Context) (string, error) {
 	return func(ctx context.Context) (string, error) {
-		out, err := x.c.EC2.DescribeNatGateways(ctx, &ec2.DescribeNatGatewaysInput{Filter: taggedFilter(tags)})
+		out, err := observe.NATGateways(ctx, x.c.EC2, taggedFilter(tags))
 		if err != nil {
 			return "", err
 		}
-		for _, g := range out.NatGateways {
+		for _, g := range out {
 			if sameKey(g.Tags, tags) && g.State != ec2types.NatGatewayStateDeleted && g.State != ec2types.NatGatewayStateDeleting && g.State != ec2types.NatGatewayStateFailed {
 				return aws.ToString(g.NatGatewayId), nil
 			}
@@ -171,11 +173,11 @@ func (x *executor) findNATGateway(tags map[string]string) func(context.Context) 
 
 func (x *executor) findRouteTable(tags map[string]string) func(context.Context) (string, error) {
 	return func(ctx context.Context) (string, error) {
-		out, err := x.c.EC2.DescribeRouteTables(ctx, &ec2.DescribeRouteTablesInput{Filters: taggedFilter(tags)})
+		out, err := observe.RouteTables(ctx, x.c.EC2, taggedFilter(tags))
 		if err != nil {
 			return "", err
 		}
-		for _, r := range out.RouteTables {
+		for _, r := range out {
 			if sameKey(r.Tags, tags) {
 				return aws.ToString(r.RouteTableId), nil
 			}

@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eks"
 	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
 
+	"github.com/fargatekit/fargatekit/eksfargate/observe"
 	"github.com/fargatekit/fargatekit/plan"
 )
 
@@ -51,14 +52,17 @@ func (x *executor) createProfile(ctx context.Context, p profileSpec, report plan
 	// A ResourceInUseException also answers a create whose name is taken:
 	// then the profile exists, and it is ours only if it has what we asked.
 	exists := func(ctx context.Context) (bool, error) {
-		out, err := x.c.EKS.DescribeFargateProfile(ctx, &eks.DescribeFargateProfileInput{ClusterName: aws.String(x.cluster), FargateProfileName: aws.String(p.name)})
+		fp, err := observe.FargateProfile(ctx, x.c.EKS, x.cluster, p.name)
 		if awsNotFound(err) {
 			return false, nil
 		}
 		if err != nil {
 			return false, fmt.Errorf("describe %s: %w", what, err)
 		}
-		live := liveProfileView(*out.FargateProfile, nil)
+		if fp == nil {
+			return false, nil
+		}
+		live := liveProfileView(*fp, nil)
 		want := profileView{PodExecutionRoleARN: p.roleARN, Subnets: sortedCopy(subnets), Selectors: p.selectors}
 		if !profileMatches(live, want) {
 			return false, fmt.Errorf("%s: a profile of that name already exists with other selectors, subnets or role", what)
@@ -82,11 +86,13 @@ func (x *executor) createProfile(ctx context.Context, p profileSpec, report plan
 func (x *executor) waitProfile(ctx context.Context, name string, report plan.Reporter) error {
 	what := "Fargate profile " + name
 	return x.waitFor(ctx, what, x.o.Timeouts.FargateProfile, report, func(ctx context.Context) (string, bool, error) {
-		out, err := x.c.EKS.DescribeFargateProfile(ctx, &eks.DescribeFargateProfileInput{ClusterName: aws.String(x.cluster), FargateProfileName: aws.String(name)})
+		p, err := observe.FargateProfile(ctx, x.c.EKS, x.cluster, name)
 		if err != nil {
 			return "", false, fmt.Errorf("describe %s: %w", what, err)
 		}
-		p := out.FargateProfile
+		if p == nil {
+			return "", false, fmt.Errorf("describe %s: empty answer", what)
+		}
 		switch p.Status {
 		case ekstypes.FargateProfileStatusActive:
 			return string(p.Status), true, nil
@@ -106,29 +112,32 @@ func (x *executor) deleteProfile(ctx context.Context, name string, report plan.R
 		return err
 	}, func(ctx context.Context) (bool, error) {
 		// Refused because the profile itself is already DELETING: wait for it.
-		out, err := x.c.EKS.DescribeFargateProfile(ctx, &eks.DescribeFargateProfileInput{ClusterName: aws.String(x.cluster), FargateProfileName: aws.String(name)})
+		fp, err := observe.FargateProfile(ctx, x.c.EKS, x.cluster, name)
 		if awsNotFound(err) {
 			return true, nil
 		}
 		if err != nil {
 			return false, fmt.Errorf("describe %s: %w", what, err)
 		}
-		return out.FargateProfile.Status == ekstypes.FargateProfileStatusDeleting, nil
+		return fp == nil || fp.Status == ekstypes.FargateProfileStatusDeleting, nil
 	})
 	if err != nil && !awsNotFound(err) {
 		return fmt.Errorf("delete %s: %w", what, err)
 	}
 	return x.waitFor(ctx, what, x.o.Timeouts.FargateProfile, report, func(ctx context.Context) (string, bool, error) {
-		out, err := x.c.EKS.DescribeFargateProfile(ctx, &eks.DescribeFargateProfileInput{ClusterName: aws.String(x.cluster), FargateProfileName: aws.String(name)})
+		fp, err := observe.FargateProfile(ctx, x.c.EKS, x.cluster, name)
 		if awsNotFound(err) {
 			return "DELETED", true, nil
 		}
 		if err != nil {
 			return "", false, fmt.Errorf("describe %s: %w", what, err)
 		}
-		if st := out.FargateProfile.Status; st == ekstypes.FargateProfileStatusDeleteFailed {
-			return string(st), false, fmt.Errorf("%s is %s: %s", what, st, profileHealthText(out.FargateProfile.Health))
+		if fp == nil {
+			return "DELETED", true, nil
 		}
-		return string(out.FargateProfile.Status), false, nil
+		if st := fp.Status; st == ekstypes.FargateProfileStatusDeleteFailed {
+			return string(st), false, fmt.Errorf("%s is %s: %s", what, st, profileHealthText(fp.Health))
+		}
+		return string(fp.Status), false, nil
 	})
 }

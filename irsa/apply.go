@@ -56,7 +56,7 @@ func (x *executor) createProvider(thumbprints []string, tags map[string]string) 
 	return func(ctx context.Context, _ plan.Reporter) error {
 		// One created since the plan was made (a resumed apply) is fine:
 		// plan again checks its client IDs.
-		return ops.CreateOIDCProvider(ctx, x.c.IAM, ops.NewOIDCProvider{
+		return ops.OIDCProviderCreate(ctx, x.c.IAM, ops.NewOIDCProvider{
 			URL:         x.cluster.IssuerURL,
 			ClientIDs:   []string{iamtrust.STSAudience},
 			Thumbprints: thumbprints,
@@ -68,7 +68,7 @@ func (x *executor) createProvider(thumbprints []string, tags map[string]string) 
 func (x *executor) replaceProvider(thumbprints []string, tags map[string]string) runFunc {
 	create := x.createProvider(thumbprints, tags)
 	return func(ctx context.Context, report plan.Reporter) error {
-		if err := ops.DeleteOIDCProvider(ctx, x.c.IAM, x.cluster.ProviderARN()); err != nil {
+		if err := ops.OIDCProviderDelete(ctx, x.c.IAM, x.cluster.ProviderARN()); err != nil {
 			return err
 		}
 		return create(ctx, report)
@@ -80,17 +80,17 @@ func (x *executor) updateProvider(addClientID bool, thumbprints []string, tags m
 		arn := x.cluster.ProviderARN()
 		if addClientID {
 			// Idempotent in IAM: adding a client ID the provider has is no error.
-			if err := ops.AddOIDCClientID(ctx, x.c.IAM, arn, iamtrust.STSAudience); err != nil {
+			if err := ops.OIDCProviderClientID(ctx, x.c.IAM, arn, iamtrust.STSAudience); err != nil {
 				return err
 			}
 		}
 		if len(thumbprints) > 0 {
-			if err := ops.SetOIDCThumbprints(ctx, x.c.IAM, arn, thumbprints); err != nil {
+			if err := ops.OIDCProviderThumbprints(ctx, x.c.IAM, arn, thumbprints); err != nil {
 				return err
 			}
 		}
 		// No tags is no call.
-		return ops.TagOIDCProvider(ctx, x.c.IAM, arn, tags)
+		return ops.OIDCProviderTag(ctx, x.c.IAM, arn, tags)
 	}
 }
 
@@ -100,7 +100,7 @@ func (x *executor) createRole(r *desiredRole) runFunc {
 		// converged when it carries OwnerTag with the cluster's name and
 		// the same path; any other role of that name is an
 		// *ops.OwnershipError.
-		return ops.CreateRole(ctx, x.c.IAM, ops.NewRole{
+		return ops.RoleCreate(ctx, x.c.IAM, ops.NewRole{
 			Name:        r.name,
 			Path:        r.path,
 			Description: truncate("IRSA role for "+refList(r.spec.ServiceAccounts())+" of EKS cluster "+x.cluster.Name+" (fargatekit)", 1000),
@@ -115,16 +115,16 @@ func (x *executor) createRole(r *desiredRole) runFunc {
 func (x *executor) updateRole(name string, trust *iamtrust.Document, tags map[string]string, boundary string) runFunc {
 	return func(ctx context.Context, _ plan.Reporter) error {
 		if trust != nil {
-			if err := ops.UpdateTrust(ctx, x.c.IAM, name, trust.String()); err != nil {
+			if err := ops.RoleTrust(ctx, x.c.IAM, name, trust.String()); err != nil {
 				return err
 			}
 		}
 		// No tags is no call.
-		if err := ops.TagRole(ctx, x.c.IAM, name, tags); err != nil {
+		if err := ops.RoleTag(ctx, x.c.IAM, name, tags); err != nil {
 			return err
 		}
 		if boundary != "" {
-			return ops.PutRoleBoundary(ctx, x.c.IAM, name, boundary)
+			return ops.RoleBoundary(ctx, x.c.IAM, name, boundary)
 		}
 		return nil
 	}
@@ -132,27 +132,27 @@ func (x *executor) updateRole(name string, trust *iamtrust.Document, tags map[st
 
 func (x *executor) attach(role, policy string) runFunc {
 	return func(ctx context.Context, _ plan.Reporter) error {
-		return ops.AttachRolePolicy(ctx, x.c.IAM, role, policy)
+		return ops.PolicyAttach(ctx, x.c.IAM, role, policy)
 	}
 }
 
 func (x *executor) detach(role, policy string) runFunc {
 	return func(ctx context.Context, _ plan.Reporter) error {
 		// One detached already (a resumed apply) is fine.
-		return ops.DetachRolePolicy(ctx, x.c.IAM, role, policy)
+		return ops.PolicyDetach(ctx, x.c.IAM, role, policy)
 	}
 }
 
 func (x *executor) deleteInline(role, name string) runFunc {
 	return func(ctx context.Context, _ plan.Reporter) error {
 		// One deleted already (a resumed apply) is fine.
-		return ops.DeleteRolePolicy(ctx, x.c.IAM, role, name)
+		return ops.InlinePolicyDelete(ctx, x.c.IAM, role, name)
 	}
 }
 
 func (x *executor) putInline(role, name string, doc *iamtrust.Document) runFunc {
 	return func(ctx context.Context, _ plan.Reporter) error {
-		return ops.PutRolePolicy(ctx, x.c.IAM, role, name, doc.String())
+		return ops.InlinePolicyPut(ctx, x.c.IAM, role, name, doc.String())
 	}
 }
 
@@ -326,7 +326,7 @@ func (x *executor) setAddonRole(name, roleARN string, observed Addon, recreate b
 			var update *ekstypes.Update
 			err := x.retryAddon(ctx, func() error {
 				var err error
-				update, err = ops.UpdateAddon(ctx, x.c.EKS, &eks.UpdateAddonInput{
+				update, err = ops.AddonUpdate(ctx, x.c.EKS, &eks.UpdateAddonInput{
 					ClusterName: aws.String(x.cluster.Name), AddonName: aws.String(name),
 					ServiceAccountRoleArn: aws.String(roleARN),
 					ResolveConflicts:      ekstypes.ResolveConflictsPreserve,
@@ -415,7 +415,7 @@ func (x *executor) waitAddonActive(ctx context.Context, name string, report plan
 func (x *executor) recreateAddon(ctx context.Context, name, roleARN string, observed Addon, report plan.Reporter) error {
 	report("DELETING")
 	// One deleted already (a resumed apply) is fine.
-	if err := ops.DeleteAddon(ctx, x.c.EKS, x.cluster.Name, name, true); err != nil {
+	if err := ops.AddonDelete(ctx, x.c.EKS, x.cluster.Name, name, true); err != nil {
 		return fmt.Errorf("delete add-on %s: %w", name, err)
 	}
 	// DELETING is reported already; DELETE_FAILED stops the wait at once.
@@ -437,7 +437,7 @@ func (x *executor) recreateAddon(ctx context.Context, name, roleARN string, obse
 	var exists bool
 	err := x.retryAddon(ctx, func() error {
 		var err error
-		exists, err = ops.CreateAddon(ctx, x.c.EKS, in)
+		exists, err = ops.AddonCreate(ctx, x.c.EKS, in)
 		return err
 	})
 	if err != nil {

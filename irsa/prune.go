@@ -130,7 +130,7 @@ func (x *executor) removeRoleAnnotation(ref ServiceAccountRef, roleARN string) r
 // deletes the role. What is gone already (a resumed apply) is passed over.
 func (x *executor) deleteRole(name string, managed, inline []string) runFunc {
 	return func(ctx context.Context, _ plan.Reporter) error {
-		return ops.DeleteRole(ctx, x.c.IAM, name, managed, inline)
+		return ops.RoleDelete(ctx, x.c.IAM, name, managed, inline)
 	}
 }
 
@@ -138,6 +138,6 @@ func (x *executor) deleteRole(name string, managed, inline []string) runFunc {
 func (x *executor) deleteProvider(arn string) runFunc {
 	return func(ctx context.Context, _ plan.Reporter) error {
 		// One deleted already (a resumed apply) is fine.
-		return ops.DeleteOIDCProvider(ctx, x.c.IAM, arn)
+		return ops.OIDCProviderDelete(ctx, x.c.IAM, arn)
 	}
 }

@@ -25,6 +25,7 @@ import (
 
 	"github.com/fargatekit/fargatekit/audit"
 	"github.com/fargatekit/fargatekit/eksfargate"
+	"github.com/fargatekit/fargatekit/eksfargate/observe"
 	"github.com/fargatekit/fargatekit/iamtrust"
 )
 
@@ -229,14 +230,13 @@ func (f *auditFlags) orgAccounts(set map[string]bool) error {
 		return &exitError{code: 2, err: err}
 	}
 	partition := iamtrust.PartitionForRegion(cfg.Region)
-	p := organizations.NewListAccountsPaginator(organizations.NewFromConfig(cfg), &organizations.ListAccountsInput{})
+	accounts, err := observe.OrganizationAccounts(ctx, organizations.NewFromConfig(cfg))
+	if err != nil {
+		return &exitError{code: 2, err: fmt.Errorf("list the organization's accounts (organizations:ListAccounts, from the management or a delegated administrator account): %w", err)}
+	}
 	n := 0
-	for p.HasMorePages() {
-		out, err := p.NextPage(ctx)
-		if err != nil {
-			return &exitError{code: 2, err: fmt.Errorf("list the organization's accounts (organizations:ListAccounts, from the management or a delegated administrator account): %w", err)}
-		}
-		for _, a := range out.Accounts {
+	{
+		for _, a := range accounts {
 			id := aws.ToString(a.Id)
 			n++
 			if a.State != orgtypes.AccountStateActive && a.Status != orgtypes.AccountStatusActive {

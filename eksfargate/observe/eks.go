@@ -190,3 +190,18 @@ func Key(ctx context.Context, api KeyAPI, keyID string) (*kmstypes.KeyMetadata, 
 	}
 	return out.KeyMetadata, nil
 }
+
+// Update describes an EKS update of a cluster, or of one of its add-ons
+// when addon is not empty (eks:DescribeUpdate). The write path's one wait
+// for updates polls it.
+func Update(ctx context.Context, api eks.DescribeUpdateAPIClient, cluster, addon, id string) (*ekstypes.Update, error) {
+	in := &eks.DescribeUpdateInput{Name: aws.String(cluster), UpdateId: aws.String(id)}
+	if addon != "" {
+		in.AddonName = aws.String(addon)
+	}
+	out, err := api.DescribeUpdate(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	return out.Update, nil
+}

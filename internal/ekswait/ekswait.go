@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eks"
 	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
+	"github.com/fargatekit/fargatekit/eksfargate/observe"
 )
 
 // DescribeUpdateAPI is the call the loop makes; *eks.Client implements it.
@@ -62,22 +63,18 @@ func Update(ctx context.Context, api DescribeUpdateAPI, cluster, addon, id strin
 	if o.Sleep == nil {
 		o.Sleep = sleep
 	}
-	in := &eks.DescribeUpdateInput{Name: aws.String(cluster), UpdateId: aws.String(id)}
-	if addon != "" {
-		in.AddonName = aws.String(addon)
-	}
 	start := o.Now()
 	interval := o.Poll
 	last, lastReport := "", start
 	for {
-		out, err := api.DescribeUpdate(ctx, in)
+		u, err := observe.Update(ctx, api, cluster, addon, id)
 		if err != nil {
 			return fmt.Errorf("describe update %s: %w", id, err)
 		}
-		if out.Update == nil {
+		if u == nil {
 			return fmt.Errorf("describe update %s: empty answer", id)
 		}
-		st := out.Update.Status
+		st := u.Status
 		now := o.Now()
 		elapsed := now.Sub(start)
 		if string(st) != last || now.Sub(lastReport) >= time.Minute {
@@ -91,14 +88,14 @@ func Update(ctx context.Context, api DescribeUpdateAPI, cluster, addon, id strin
 			return nil
 		case ekstypes.UpdateStatusFailed, ekstypes.UpdateStatusCancelled:
 			var msgs []string
-			for _, e := range out.Update.Errors {
+			for _, e := range u.Errors {
 				m := string(e.ErrorCode) + ": " + aws.ToString(e.ErrorMessage)
 				if len(e.ResourceIds) > 0 {
 					m += " " + strings.Join(e.ResourceIds, ", ")
 				}
 				msgs = append(msgs, m)
 			}
-			return fmt.Errorf("update %s (%s) is %s: %s: %w", id, out.Update.Type, st, strings.Join(msgs, "; "), ErrFailed)
+			return fmt.Errorf("update %s (%s) is %s: %s: %w", id, u.Type, st, strings.Join(msgs, "; "), ErrFailed)
 		}
 		if elapsed >= o.Timeout {
 			return fmt.Errorf("update %s: still %s after %s: timed out", id, st, elapsed.Round(time.Second))

@@ -171,7 +171,7 @@ func (e Env) Bind(c plan.Change) (plan.RunFunc, error) {
 			return nil, err
 		}
 		return func(ctx context.Context, _ plan.Reporter) error {
-			return UpdateTrust(ctx, e.Clients(op.Region).IAM, a.Role, a.Document)
+			return RoleTrust(ctx, e.Clients(op.Region).IAM, a.Role, a.Document)
 		}, nil
 	case OpAttachRolePolicy, OpDetachRolePolicy, OpDeleteRolePolicy:
 		var a RolePolicyArgs
@@ -182,11 +182,11 @@ func (e Env) Bind(c plan.Change) (plan.RunFunc, error) {
 			api := e.Clients(op.Region).IAM
 			switch op.Name {
 			case OpAttachRolePolicy:
-				return AttachRolePolicy(ctx, api, a.Role, a.PolicyARN)
+				return PolicyAttach(ctx, api, a.Role, a.PolicyARN)
 			case OpDetachRolePolicy:
-				return DetachRolePolicy(ctx, api, a.Role, a.PolicyARN)
+				return PolicyDetach(ctx, api, a.Role, a.PolicyARN)
 			default:
-				return DeleteRolePolicy(ctx, api, a.Role, a.PolicyName)
+				return InlinePolicyDelete(ctx, api, a.Role, a.PolicyName)
 			}
 		}, nil
 	case OpCreateOIDCProvider, OpAddOIDCClientID:
@@ -197,10 +197,10 @@ func (e Env) Bind(c plan.Change) (plan.RunFunc, error) {
 		return func(ctx context.Context, _ plan.Reporter) error {
 			api := e.Clients(op.Region).IAM
 			if op.Name == OpCreateOIDCProvider {
-				return CreateOIDCProvider(ctx, api, NewOIDCProvider{URL: a.URL, ClientIDs: a.ClientIDs, Tags: a.Tags})
+				return OIDCProviderCreate(ctx, api, NewOIDCProvider{URL: a.URL, ClientIDs: a.ClientIDs, Tags: a.Tags})
 			}
 			for _, id := range a.ClientIDs {
-				if err := AddOIDCClientID(ctx, api, a.ProviderARN, id); err != nil {
+				if err := OIDCProviderClientID(ctx, api, a.ProviderARN, id); err != nil {
 					return err
 				}
 			}
@@ -217,7 +217,7 @@ func (e Env) Bind(c plan.Change) (plan.RunFunc, error) {
 		}
 		return func(ctx context.Context, report plan.Reporter) error {
 			api := e.Clients(op.Region).EKS
-			u, err := UpdateClusterConfig(ctx, api, &eks.UpdateClusterConfigInput{Name: aws.String(op.Cluster),
+			u, err := ClusterConfigUpdate(ctx, api, &eks.UpdateClusterConfigInput{Name: aws.String(op.Cluster),
 				Logging: &ekstypes.Logging{ClusterLogging: []ekstypes.LogSetup{{Enabled: aws.Bool(true), Types: types}}}})
 			if err != nil {
 				return err
@@ -233,12 +233,12 @@ func (e Env) Bind(c plan.Change) (plan.RunFunc, error) {
 			api := e.Clients(op.Region).EKS
 			switch op.Name {
 			case OpCreateAccessEntry:
-				_, err := CreateAccessEntry(ctx, api, &eks.CreateAccessEntryInput{ClusterName: aws.String(op.Cluster), PrincipalArn: aws.String(a.Principal), Type: aws.String(a.Type)})
+				_, err := AccessEntryCreate(ctx, api, &eks.CreateAccessEntryInput{ClusterName: aws.String(op.Cluster), PrincipalArn: aws.String(a.Principal), Type: aws.String(a.Type)})
 				return err
 			case OpUpdateAccessGroups:
-				return UpdateAccessEntry(ctx, api, op.Cluster, a.Principal, "", a.Groups)
+				return AccessEntryUpdate(ctx, api, op.Cluster, a.Principal, "", a.Groups)
 			default:
-				return DisassociateAccessPolicy(ctx, api, op.Cluster, a.Principal, a.PolicyARN)
+				return AccessPolicyDisassociate(ctx, api, op.Cluster, a.Principal, a.PolicyARN)
 			}
 		}, nil
 	case OpUpdateAddonConfig:
@@ -248,7 +248,7 @@ func (e Env) Bind(c plan.Change) (plan.RunFunc, error) {
 		}
 		return func(ctx context.Context, report plan.Reporter) error {
 			api := e.Clients(op.Region).EKS
-			u, err := UpdateAddon(ctx, api, &eks.UpdateAddonInput{ClusterName: aws.String(op.Cluster), AddonName: aws.String(a.Addon),
+			u, err := AddonUpdate(ctx, api, &eks.UpdateAddonInput{ClusterName: aws.String(op.Cluster), AddonName: aws.String(a.Addon),
 				ConfigurationValues: aws.String(a.ConfigurationValues), ResolveConflicts: ekstypes.ResolveConflictsPreserve})
 			if err != nil {
 				return fmt.Errorf("update add-on %s: %w", a.Addon, err)
@@ -264,7 +264,7 @@ func (e Env) Bind(c plan.Change) (plan.RunFunc, error) {
 			return nil, err
 		}
 		return func(ctx context.Context, _ plan.Reporter) error {
-			return DeletePodIdentityAssociation(ctx, e.Clients(op.Region).EKS, op.Cluster, a.AssociationID)
+			return PodIdentityDelete(ctx, e.Clients(op.Region).EKS, op.Cluster, a.AssociationID)
 		}, nil
 	case OpAWSAuthUpsert, OpAWSAuthRemove, OpCoreDNSRestartOnFarg:
 		if e.Kube == nil {

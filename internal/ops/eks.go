@@ -34,10 +34,10 @@ type EKS interface {
 
 var _ EKS = (*eks.Client)(nil)
 
-// CreateAddon creates a managed add-on. An add-on of that name that exists
+// AddonCreate creates a managed add-on. An add-on of that name that exists
 // already (an earlier attempt whose answer was lost) is reported as
 // exists=true with no error; the caller converges it.
-func CreateAddon(ctx context.Context, api EKS, in *eks.CreateAddonInput) (exists bool, err error) {
+func AddonCreate(ctx context.Context, api EKS, in *eks.CreateAddonInput) (exists bool, err error) {
 	_, err = api.CreateAddon(ctx, in)
 	var inUse *ekstypes.ResourceInUseException
 	if errors.As(err, &inUse) {
@@ -50,9 +50,9 @@ func CreateAddon(ctx context.Context, api EKS, in *eks.CreateAddonInput) (exists
 	return false, err
 }
 
-// UpdateAddon changes an add-on in place (version, configuration values,
+// AddonUpdate changes an add-on in place (version, configuration values,
 // service-account role) and returns EKS's update, for WaitUpdate.
-func UpdateAddon(ctx context.Context, api EKS, in *eks.UpdateAddonInput) (*ekstypes.Update, error) {
+func AddonUpdate(ctx context.Context, api EKS, in *eks.UpdateAddonInput) (*ekstypes.Update, error) {
 	out, err := api.UpdateAddon(ctx, in)
 	if err != nil {
 		return nil, err
@@ -60,9 +60,9 @@ func UpdateAddon(ctx context.Context, api EKS, in *eks.UpdateAddonInput) (*eksty
 	return out.Update, nil
 }
 
-// DeleteAddon deletes an add-on, keeping its Kubernetes objects when
+// AddonDelete deletes an add-on, keeping its Kubernetes objects when
 // preserve is set; one deleted already is fine.
-func DeleteAddon(ctx context.Context, api EKS, cluster, name string, preserve bool) error {
+func AddonDelete(ctx context.Context, api EKS, cluster, name string, preserve bool) error {
 	_, err := api.DeleteAddon(ctx, &eks.DeleteAddonInput{ClusterName: aws.String(cluster), AddonName: aws.String(name), Preserve: preserve})
 	if err != nil && !observe.IsNotFound(err) {
 		return err
@@ -70,9 +70,9 @@ func DeleteAddon(ctx context.Context, api EKS, cluster, name string, preserve bo
 	return nil
 }
 
-// UpdateClusterConfig sends one cluster configuration update (EKS allows
+// ClusterConfigUpdate sends one cluster configuration update (EKS allows
 // one kind of change per call) and returns EKS's update, for WaitUpdate.
-func UpdateClusterConfig(ctx context.Context, api EKS, in *eks.UpdateClusterConfigInput) (*ekstypes.Update, error) {
+func ClusterConfigUpdate(ctx context.Context, api EKS, in *eks.UpdateClusterConfigInput) (*ekstypes.Update, error) {
 	out, err := api.UpdateClusterConfig(ctx, in)
 	if err != nil {
 		return nil, err
@@ -80,10 +80,10 @@ func UpdateClusterConfig(ctx context.Context, api EKS, in *eks.UpdateClusterConf
 	return out.Update, nil
 }
 
-// CreateAccessEntry creates an access entry. One that exists already
+// AccessEntryCreate creates an access entry. One that exists already
 // (created in the meantime) is reported as exists=true with no error; the
 // caller converges it.
-func CreateAccessEntry(ctx context.Context, api EKS, in *eks.CreateAccessEntryInput) (exists bool, err error) {
+func AccessEntryCreate(ctx context.Context, api EKS, in *eks.CreateAccessEntryInput) (exists bool, err error) {
 	_, err = api.CreateAccessEntry(ctx, in)
 	var inUse *ekstypes.ResourceInUseException
 	if errors.As(err, &inUse) {
@@ -95,9 +95,9 @@ func CreateAccessEntry(ctx context.Context, api EKS, in *eks.CreateAccessEntryIn
 	return false, nil
 }
 
-// UpdateAccessEntry sets an access entry's Kubernetes groups (and username,
+// AccessEntryUpdate sets an access entry's Kubernetes groups (and username,
 // when not empty). No groups is sent as an empty list, which clears them.
-func UpdateAccessEntry(ctx context.Context, api EKS, cluster, principal, username string, groups []string) error {
+func AccessEntryUpdate(ctx context.Context, api EKS, cluster, principal, username string, groups []string) error {
 	if groups == nil {
 		groups = []string{}
 	}
@@ -111,8 +111,8 @@ func UpdateAccessEntry(ctx context.Context, api EKS, cluster, principal, usernam
 	return nil
 }
 
-// DeleteAccessEntry deletes an access entry; one deleted already is fine.
-func DeleteAccessEntry(ctx context.Context, api EKS, cluster, principal string) error {
+// AccessEntryDelete deletes an access entry; one deleted already is fine.
+func AccessEntryDelete(ctx context.Context, api EKS, cluster, principal string) error {
 	_, err := api.DeleteAccessEntry(ctx, &eks.DeleteAccessEntryInput{ClusterName: aws.String(cluster), PrincipalArn: aws.String(principal)})
 	if err != nil && !observe.IsNotFound(err) {
 		return fmt.Errorf("delete access entry %s: %w", principal, err)
@@ -120,9 +120,9 @@ func DeleteAccessEntry(ctx context.Context, api EKS, cluster, principal string) 
 	return nil
 }
 
-// AssociateAccessPolicy associates an access policy with an entry, at
+// AccessPolicyAssociate associates an access policy with an entry, at
 // cluster scope or, with namespaces, at namespace scope.
-func AssociateAccessPolicy(ctx context.Context, api EKS, cluster, principal, policyARN string, namespaces []string) error {
+func AccessPolicyAssociate(ctx context.Context, api EKS, cluster, principal, policyARN string, namespaces []string) error {
 	scope := &ekstypes.AccessScope{Type: ekstypes.AccessScopeTypeCluster}
 	if len(namespaces) > 0 {
 		scope = &ekstypes.AccessScope{Type: ekstypes.AccessScopeTypeNamespace, Namespaces: namespaces}
@@ -133,9 +133,9 @@ func AssociateAccessPolicy(ctx context.Context, api EKS, cluster, principal, pol
 	return err
 }
 
-// DisassociateAccessPolicy removes an access policy from an entry; one
+// AccessPolicyDisassociate removes an access policy from an entry; one
 // removed already is fine.
-func DisassociateAccessPolicy(ctx context.Context, api EKS, cluster, principal, policyARN string) error {
+func AccessPolicyDisassociate(ctx context.Context, api EKS, cluster, principal, policyARN string) error {
 	_, err := api.DisassociateAccessPolicy(ctx, &eks.DisassociateAccessPolicyInput{
 		ClusterName: aws.String(cluster), PrincipalArn: aws.String(principal), PolicyArn: aws.String(policyARN),
 	})
@@ -145,9 +145,9 @@ func DisassociateAccessPolicy(ctx context.Context, api EKS, cluster, principal, 
 	return nil
 }
 
-// DeletePodIdentityAssociation deletes a pod identity association; one
+// PodIdentityDelete deletes a pod identity association; one
 // deleted already is fine.
-func DeletePodIdentityAssociation(ctx context.Context, api EKS, cluster, id string) error {
+func PodIdentityDelete(ctx context.Context, api EKS, cluster, id string) error {
 	_, err := api.DeletePodIdentityAssociation(ctx, &eks.DeletePodIdentityAssociationInput{ClusterName: aws.String(cluster), AssociationId: aws.String(id)})
 	if err != nil && !observe.IsNotFound(err) {
 		return err

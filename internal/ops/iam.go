@@ -70,12 +70,12 @@ type NewRole struct {
 	Cluster string
 }
 
-// CreateRole creates a role. When IAM answers that the role exists, it is
+// RoleCreate creates a role. When IAM answers that the role exists, it is
 // an earlier create of ours whose answer was lost only if the role carries
 // the ownership tag of r.Cluster and r's path: then its trust policy,
 // boundary and tags are brought in line and CreateRole succeeds. A role of
 // that name that someone else owns is an *OwnershipError.
-func CreateRole(ctx context.Context, api IAM, r NewRole) error {
+func RoleCreate(ctx context.Context, api IAM, r NewRole) error {
 	in := &iam.CreateRoleInput{
 		RoleName: aws.String(r.Name), Path: aws.String(r.Path), AssumeRolePolicyDocument: aws.String(r.Trust),
 		Tags: IAMTags(r.Tags),
@@ -102,36 +102,36 @@ func CreateRole(ctx context.Context, api IAM, r NewRole) error {
 	if tags[OwnerTag] != r.Cluster || (r.Path != "" && aws.ToString(live.Path) != r.Path) {
 		return &OwnershipError{Resource: "role " + r.Name, Cluster: r.Cluster, Owner: tags[OwnerTag], Err: err}
 	}
-	if err := UpdateTrust(ctx, api, r.Name, r.Trust); err != nil {
+	if err := RoleTrust(ctx, api, r.Name, r.Trust); err != nil {
 		return err
 	}
-	if err := TagRole(ctx, api, r.Name, r.Tags); err != nil {
+	if err := RoleTag(ctx, api, r.Name, r.Tags); err != nil {
 		return err
 	}
 	if r.Boundary != "" {
-		return PutRoleBoundary(ctx, api, r.Name, r.Boundary)
+		return RoleBoundary(ctx, api, r.Name, r.Boundary)
 	}
 	return nil
 }
 
-// UpdateTrust replaces a role's trust policy.
-func UpdateTrust(ctx context.Context, api IAM, role, document string) error {
+// RoleTrust replaces a role's trust policy.
+func RoleTrust(ctx context.Context, api IAM, role, document string) error {
 	if _, err := api.UpdateAssumeRolePolicy(ctx, &iam.UpdateAssumeRolePolicyInput{RoleName: aws.String(role), PolicyDocument: aws.String(document)}); err != nil {
 		return fmt.Errorf("update trust policy of role %s: %w", role, err)
 	}
 	return nil
 }
 
-// PutRoleBoundary sets a role's permissions boundary.
-func PutRoleBoundary(ctx context.Context, api IAM, role, boundary string) error {
+// RoleBoundary sets a role's permissions boundary.
+func RoleBoundary(ctx context.Context, api IAM, role, boundary string) error {
 	if _, err := api.PutRolePermissionsBoundary(ctx, &iam.PutRolePermissionsBoundaryInput{RoleName: aws.String(role), PermissionsBoundary: aws.String(boundary)}); err != nil {
 		return fmt.Errorf("set permissions boundary of role %s: %w", role, err)
 	}
 	return nil
 }
 
-// TagRole adds or overwrites tags of a role; no tags is no call.
-func TagRole(ctx context.Context, api IAM, role string, tags map[string]string) error {
+// RoleTag adds or overwrites tags of a role; no tags is no call.
+func RoleTag(ctx context.Context, api IAM, role string, tags map[string]string) error {
 	if len(tags) == 0 {
 		return nil
 	}
@@ -141,8 +141,8 @@ func TagRole(ctx context.Context, api IAM, role string, tags map[string]string) 
 	return nil
 }
 
-// UntagRole removes tags of a role; no keys is no call.
-func UntagRole(ctx context.Context, api IAM, role string, keys []string) error {
+// RoleUntag removes tags of a role; no keys is no call.
+func RoleUntag(ctx context.Context, api IAM, role string, keys []string) error {
 	if len(keys) == 0 {
 		return nil
 	}
@@ -152,54 +152,54 @@ func UntagRole(ctx context.Context, api IAM, role string, keys []string) error {
 	return nil
 }
 
-// AttachRolePolicy attaches a managed policy to a role; attaching one that
+// PolicyAttach attaches a managed policy to a role; attaching one that
 // is attached already is no error in IAM.
-func AttachRolePolicy(ctx context.Context, api IAM, role, policyARN string) error {
+func PolicyAttach(ctx context.Context, api IAM, role, policyARN string) error {
 	if _, err := api.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: aws.String(role), PolicyArn: aws.String(policyARN)}); err != nil {
 		return fmt.Errorf("attach %s to role %s: %w", policyARN, role, err)
 	}
 	return nil
 }
 
-// DetachRolePolicy detaches a managed policy from a role; one detached
+// PolicyDetach detaches a managed policy from a role; one detached
 // already (a resumed apply) is fine.
-func DetachRolePolicy(ctx context.Context, api IAM, role, policyARN string) error {
+func PolicyDetach(ctx context.Context, api IAM, role, policyARN string) error {
 	if _, err := api.DetachRolePolicy(ctx, &iam.DetachRolePolicyInput{RoleName: aws.String(role), PolicyArn: aws.String(policyARN)}); err != nil && !observe.IsNotFound(err) {
 		return fmt.Errorf("detach %s from role %s: %w", policyARN, role, err)
 	}
 	return nil
 }
 
-// PutRolePolicy creates or replaces an inline policy of a role.
-func PutRolePolicy(ctx context.Context, api IAM, role, name, document string) error {
+// InlinePolicyPut creates or replaces an inline policy of a role.
+func InlinePolicyPut(ctx context.Context, api IAM, role, name, document string) error {
 	if _, err := api.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String(role), PolicyName: aws.String(name), PolicyDocument: aws.String(document)}); err != nil {
 		return fmt.Errorf("put inline policy %s of role %s: %w", name, role, err)
 	}
 	return nil
 }
 
-// DeleteRolePolicy deletes an inline policy of a role; one deleted already
+// InlinePolicyDelete deletes an inline policy of a role; one deleted already
 // is fine.
-func DeleteRolePolicy(ctx context.Context, api IAM, role, name string) error {
+func InlinePolicyDelete(ctx context.Context, api IAM, role, name string) error {
 	if _, err := api.DeleteRolePolicy(ctx, &iam.DeleteRolePolicyInput{RoleName: aws.String(role), PolicyName: aws.String(name)}); err != nil && !observe.IsNotFound(err) {
 		return fmt.Errorf("delete inline policy %s of role %s: %w", name, role, err)
 	}
 	return nil
 }
 
-// DeleteRole detaches the given managed policies, deletes the given inline
+// RoleDelete detaches the given managed policies, deletes the given inline
 // policies (both as observed when the change was planned), then deletes
 // the role. What is gone already (a resumed apply) is passed over; a policy
 // attached since the plan makes IAM refuse the delete (DeleteConflict),
 // and the error says so.
-func DeleteRole(ctx context.Context, api IAM, role string, managed, inline []string) error {
+func RoleDelete(ctx context.Context, api IAM, role string, managed, inline []string) error {
 	for _, p := range managed {
-		if err := DetachRolePolicy(ctx, api, role, p); err != nil {
+		if err := PolicyDetach(ctx, api, role, p); err != nil {
 			return err
 		}
 	}
 	for _, p := range inline {
-		if err := DeleteRolePolicy(ctx, api, role, p); err != nil {
+		if err := InlinePolicyDelete(ctx, api, role, p); err != nil {
 			return err
 		}
 	}
@@ -221,10 +221,10 @@ type NewOIDCProvider struct {
 	Tags map[string]string
 }
 
-// CreateOIDCProvider creates an IAM OIDC provider. One that exists already
+// OIDCProviderCreate creates an IAM OIDC provider. One that exists already
 // (created since the plan, or by a resumed apply) is fine: the next plan
 // checks its client IDs.
-func CreateOIDCProvider(ctx context.Context, api IAM, p NewOIDCProvider) error {
+func OIDCProviderCreate(ctx context.Context, api IAM, p NewOIDCProvider) error {
 	_, err := api.CreateOpenIDConnectProvider(ctx, &iam.CreateOpenIDConnectProviderInput{
 		Url: aws.String(p.URL), ClientIDList: p.ClientIDs, ThumbprintList: p.Thumbprints, Tags: IAMTags(p.Tags),
 	})
@@ -235,9 +235,9 @@ func CreateOIDCProvider(ctx context.Context, api IAM, p NewOIDCProvider) error {
 	return nil
 }
 
-// AddOIDCClientID adds a client ID to a provider; adding one it has is no
+// OIDCProviderClientID adds a client ID to a provider; adding one it has is no
 // error in IAM.
-func AddOIDCClientID(ctx context.Context, api IAM, providerARN, clientID string) error {
+func OIDCProviderClientID(ctx context.Context, api IAM, providerARN, clientID string) error {
 	if _, err := api.AddClientIDToOpenIDConnectProvider(ctx, &iam.AddClientIDToOpenIDConnectProviderInput{
 		OpenIDConnectProviderArn: aws.String(providerARN), ClientID: aws.String(clientID),
 	}); err != nil {
@@ -246,8 +246,8 @@ func AddOIDCClientID(ctx context.Context, api IAM, providerARN, clientID string)
 	return nil
 }
 
-// SetOIDCThumbprints replaces a provider's thumbprints.
-func SetOIDCThumbprints(ctx context.Context, api IAM, providerARN string, thumbprints []string) error {
+// OIDCProviderThumbprints replaces a provider's thumbprints.
+func OIDCProviderThumbprints(ctx context.Context, api IAM, providerARN string, thumbprints []string) error {
 	if _, err := api.UpdateOpenIDConnectProviderThumbprint(ctx, &iam.UpdateOpenIDConnectProviderThumbprintInput{
 		OpenIDConnectProviderArn: aws.String(providerARN), ThumbprintList: thumbprints,
 	}); err != nil {
@@ -256,8 +256,8 @@ func SetOIDCThumbprints(ctx context.Context, api IAM, providerARN string, thumbp
 	return nil
 }
 
-// TagOIDCProvider adds or overwrites tags of a provider; no tags is no call.
-func TagOIDCProvider(ctx context.Context, api IAM, providerARN string, tags map[string]string) error {
+// OIDCProviderTag adds or overwrites tags of a provider; no tags is no call.
+func OIDCProviderTag(ctx context.Context, api IAM, providerARN string, tags map[string]string) error {
 	if len(tags) == 0 {
 		return nil
 	}
@@ -269,8 +269,8 @@ func TagOIDCProvider(ctx context.Context, api IAM, providerARN string, tags map[
 	return nil
 }
 
-// DeleteOIDCProvider deletes a provider; one deleted already is fine.
-func DeleteOIDCProvider(ctx context.Context, api IAM, providerARN string) error {
+// OIDCProviderDelete deletes a provider; one deleted already is fine.
+func OIDCProviderDelete(ctx context.Context, api IAM, providerARN string) error {
 	_, err := api.DeleteOpenIDConnectProvider(ctx, &iam.DeleteOpenIDConnectProviderInput{OpenIDConnectProviderArn: aws.String(providerARN)})
 	if err != nil && !observe.IsNotFound(err) {
 		return fmt.Errorf("delete OIDC provider %s: %w", providerARN, err)
