@@ -23,8 +23,11 @@
 //     authentication mode, service CIDR), the Fargate pod execution role
 //     (AmazonEKSFargatePodExecutionRolePolicy), Fargate profiles (private
 //     subnets, selectors, one CREATING or DELETING at a time), the vpc-cni,
-//     coredns and kube-proxy addons, CoreDNS moved onto Fargate, cluster
+//     coredns and kube-proxy addons, cluster
 //     access (aws-auth and access entries), kubeconfig and tokens.
+//   - eksfargate/coredns: CoreDNS moved onto Fargate (the coredns addon's
+//     computeType Fargate, or the compute-type: ec2 annotation removed and
+//     the rollout restarted), then waited for until Ready on Fargate.
 //   - irsa: the cluster's IAM OIDC provider, and an IAM role per service
 //     account whose trust allows exactly system:serviceaccount:NS:NAME with
 //     aud sts.amazonaws.com, plus the eks.amazonaws.com/role-arn annotation;

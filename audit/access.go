@@ -10,7 +10,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/labels"
 
-	"github.com/fargatekit/fargatekit/eksfargate"
+	"github.com/fargatekit/fargatekit/eksfargate/access"
 	"github.com/fargatekit/fargatekit/iamtrust"
 )
 
@@ -196,7 +196,7 @@ func BuildAccessMap(s *Snapshot, c *Cluster) *AccessMap {
 		for _, g := range id.policyGrants {
 			grants.add(g)
 		}
-		if slices.Contains(p.Groups, eksfargate.GroupSystemMasters) {
+		if slices.Contains(p.Groups, access.GroupSystemMasters) {
 			grants.add(grant{class: KubeClusterAdmin, ns: "*", via: "group system:masters"})
 		}
 		p.apply(grants)
@@ -219,7 +219,7 @@ type identity struct {
 func mappedIdentities(s *Snapshot, c *Cluster) []identity {
 	byARN := map[string]*identity{}
 	var order []string
-	if c.AuthenticationMode != eksfargate.AuthModeConfigMap {
+	if c.AuthenticationMode != access.AuthModeConfigMap {
 		for _, e := range c.AccessEntries {
 			id := &identity{principal: AccessPrincipal{ARN: e.PrincipalARN, Username: e.Username, Groups: nonNil(e.KubernetesGroups),
 				Sources: []string{SourceAccessEntry}, Type: e.Type}}
@@ -234,7 +234,7 @@ func mappedIdentities(s *Snapshot, c *Cluster) []identity {
 			order = append(order, key)
 		}
 	}
-	if c.AuthenticationMode != eksfargate.AuthModeAPI && c.Kube != nil && c.Kube.AWSAuth != nil {
+	if c.AuthenticationMode != access.AuthModeAPI && c.Kube != nil && c.Kube.AWSAuth != nil {
 		a := c.Kube.AWSAuth
 		add := func(arn, username string, groups []string) {
 			key := roleARNWithoutPath(arn)

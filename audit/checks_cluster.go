@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/fargatekit/fargatekit/eksfargate"
+	"github.com/fargatekit/fargatekit/eksfargate/access"
 	"github.com/fargatekit/fargatekit/iamtrust"
 	"github.com/fargatekit/fargatekit/plan"
 )
@@ -169,7 +170,7 @@ func versionLess(a, b string) bool {
 func runCLU06(s *Snapshot) []Finding {
 	var out []Finding
 	for _, c := range s.Clusters {
-		if c.AuthenticationMode == eksfargate.AuthModeAPI {
+		if c.AuthenticationMode == access.AuthModeAPI {
 			continue
 		}
 		f := newFinding("CLU-06", iamtrust.SeverityLow, c, c.ARN, "authentication mode "+c.AuthenticationMode+" still reads the aws-auth ConfigMap")

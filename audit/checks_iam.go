@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/fargatekit/fargatekit/eksfargate"
+	"github.com/fargatekit/fargatekit/eksfargate/access"
 	"github.com/fargatekit/fargatekit/iamtrust"
 	"github.com/fargatekit/fargatekit/plan"
 )
@@ -313,7 +314,7 @@ func runIAM04(s *Snapshot) []Finding {
 		for _, roleARN := range podExecutionRoles(s, c) {
 			viaConfigMap, viaAPI := false, false
 			var partial *AWSAuthMapping
-			if c.AuthenticationMode != eksfargate.AuthModeAPI && c.Kube != nil && c.Kube.AWSAuth != nil {
+			if c.AuthenticationMode != access.AuthModeAPI && c.Kube != nil && c.Kube.AWSAuth != nil {
 				for i, m := range c.Kube.AWSAuth.MapRoles {
 					if !sameRole(m.ARN, roleARN) {
 						continue
@@ -325,7 +326,7 @@ func runIAM04(s *Snapshot) []Finding {
 					}
 				}
 			}
-			if c.AuthenticationMode != eksfargate.AuthModeConfigMap {
+			if c.AuthenticationMode != access.AuthModeConfigMap {
 				for _, e := range c.AccessEntries {
 					if e.Type == "FARGATE_LINUX" && sameRole(e.PrincipalARN, roleARN) {
 						viaAPI = true
@@ -337,8 +338,8 @@ func runIAM04(s *Snapshot) []Finding {
 			}
 			f := newFinding("IAM-04", iamtrust.SeverityHigh, c, roleARN, "the pod execution role is not registered for the cluster: Fargate pods stay Pending")
 			switch c.AuthenticationMode {
-			case eksfargate.AuthModeConfigMap:
-				f.Expected = "aws-auth mapRoles entry for " + roleARN + " with username " + eksfargate.FargateNodeUsername + " and groups " + strings.Join(fargateNodeGroups, ", ")
+			case access.AuthModeConfigMap:
+				f.Expected = "aws-auth mapRoles entry for " + roleARN + " with username " + access.FargateNodeUsername + " and groups " + strings.Join(fargateNodeGroups, ", ")
 				f.Actual = "no such entry"
 				if partial != nil {
 					f.Actual = "entry with username " + partial.Username + " and groups " + list(partial.Groups)
@@ -378,13 +379,13 @@ func runIAM05(s *Snapshot) []Finding {
 			sev, why = iamtrust.SeverityMedium, "no spec allows it"
 		}
 		expected := "no cluster-admin mapping unless the spec sets allowClusterAdmin"
-		if c.AuthenticationMode != eksfargate.AuthModeAPI && c.Kube != nil && c.Kube.AWSAuth != nil {
+		if c.AuthenticationMode != access.AuthModeAPI && c.Kube != nil && c.Kube.AWSAuth != nil {
 			for _, group := range []struct {
 				key string
 				ms  []AWSAuthMapping
 			}{{"mapRoles", c.Kube.AWSAuth.MapRoles}, {"mapUsers", c.Kube.AWSAuth.MapUsers}} {
 				for _, m := range group.ms {
-					if !contains(m.Groups, eksfargate.GroupSystemMasters) || adminAllowed(sp, m.ARN) {
+					if !contains(m.Groups, access.GroupSystemMasters) || adminAllowed(sp, m.ARN) {
 						continue
 					}
 					f := newFinding("IAM-05", sev, c, m.ARN, "aws-auth "+group.key+" maps "+m.ARN+" to system:masters; "+why)
@@ -397,13 +398,13 @@ func runIAM05(s *Snapshot) []Finding {
 				}
 			}
 		}
-		if c.AuthenticationMode != eksfargate.AuthModeConfigMap {
+		if c.AuthenticationMode != access.AuthModeConfigMap {
 			adminPolicy := "arn:" + s.Partition + ":eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
 			for _, e := range c.AccessEntries {
 				if adminAllowed(sp, e.PrincipalARN) {
 					continue
 				}
-				if contains(e.KubernetesGroups, eksfargate.GroupSystemMasters) {
+				if contains(e.KubernetesGroups, access.GroupSystemMasters) {
 					f := newFinding("IAM-05", sev, c, e.PrincipalARN, "the access entry of "+e.PrincipalARN+" has the Kubernetes group system:masters; "+why)
 					f.Expected = expected
 					f.Actual = "kubernetesGroups " + list(e.KubernetesGroups)

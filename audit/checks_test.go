@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/fargatekit/fargatekit/eksfargate"
+	"github.com/fargatekit/fargatekit/eksfargate/access"
 	"github.com/fargatekit/fargatekit/iamtrust"
 )
 
@@ -225,13 +226,13 @@ func TestChecksFire(t *testing.T) {
 			want: []string{"CLU-06", "IAM-05"}, sev: iamtrust.SeverityMedium, fix: true},
 		{name: "IAM-05 cluster admin policy", why: "an access entry with AmazonEKSClusterAdminPolicy",
 			break_: func(s *Snapshot) {
-				cl(s).AccessEntries[1].Policies = append(cl(s).AccessEntries[1].Policies, AccessPolicyAssociation{PolicyARN: eksfargate.ClusterAdminAccessPolicy, ScopeType: "cluster"})
+				cl(s).AccessEntries[1].Policies = append(cl(s).AccessEntries[1].Policies, AccessPolicyAssociation{PolicyARN: access.ClusterAdminAccessPolicy, ScopeType: "cluster"})
 			},
 			want: []string{"IAM-05"}, sev: iamtrust.SeverityMedium, fix: true},
 		{name: "IAM-05 spec does not allow", why: "with a spec, an unapproved admin is high",
 			spec: true,
 			break_: func(s *Snapshot) {
-				cl(s).AccessEntries[1].Policies = append(cl(s).AccessEntries[1].Policies, AccessPolicyAssociation{PolicyARN: eksfargate.ClusterAdminAccessPolicy, ScopeType: "cluster"})
+				cl(s).AccessEntries[1].Policies = append(cl(s).AccessEntries[1].Policies, AccessPolicyAssociation{PolicyARN: access.ClusterAdminAccessPolicy, ScopeType: "cluster"})
 			},
 			want: []string{"IAM-05"}, sev: iamtrust.SeverityHigh, fix: true},
 		{name: "IAM-06 deleted principal", why: "a unique ID in place of an ARN",

@@ -14,6 +14,7 @@ import (
 
 	"github.com/fargatekit/fargatekit/audit"
 	"github.com/fargatekit/fargatekit/eksfargate"
+	"github.com/fargatekit/fargatekit/eksfargate/access"
 	"github.com/fargatekit/fargatekit/envtest"
 	"github.com/fargatekit/fargatekit/iamtrust"
 )
@@ -129,7 +130,7 @@ func TestAuditFixCycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	parsed, err := eksfargate.ParseAWSAuth(cm.Data)
+	parsed, err := access.ParseAWSAuth(cm.Data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +139,7 @@ func TestAuditFixCycle(t *testing.T) {
 		switch {
 		case strings.HasSuffix(m.RoleARN, "role/viewer"):
 			viewer = true
-		case strings.HasSuffix(m.RoleARN, "role/cycle-pods") && m.Username == eksfargate.FargateNodeUsername:
+		case strings.HasSuffix(m.RoleARN, "role/cycle-pods") && m.Username == access.FargateNodeUsername:
 			node = true
 		case strings.HasSuffix(m.RoleARN, "role/admin"):
 			admin = true

@@ -10,7 +10,8 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/fargatekit/fargatekit/eksfargate"
+	"github.com/fargatekit/fargatekit/eksfargate/access"
+	"github.com/fargatekit/fargatekit/eksfargate/coredns"
 	"github.com/fargatekit/fargatekit/eksfargate/observe"
 	"github.com/fargatekit/fargatekit/internal/ops"
 
@@ -231,17 +232,17 @@ func runKubeFix(ctx context.Context, r *Report, o *Options, op plan.Op) error {
 	}
 	switch op.Name {
 	case ops.OpAWSAuthUpsert, ops.OpAWSAuthRemove:
-		edit := eksfargate.AWSAuthEdit{Remove: args.ARNs}
+		edit := access.AWSAuthEdit{Remove: args.ARNs}
 		for _, m := range args.Mappings {
-			edit.Upsert = append(edit.Upsert, eksfargate.AccessMapping{ARN: m.ARN, Username: m.Username, Groups: m.Groups})
+			edit.Upsert = append(edit.Upsert, access.Mapping{ARN: m.ARN, Username: m.Username, Groups: m.Groups})
 		}
-		_, err = eksfargate.ApplyAWSAuth(ctx, kc, edit, func(ao *eksfargate.AWSAuthOptions) {
+		_, err = access.ApplyAWSAuth(ctx, kc, edit, func(ao *access.AWSAuthOptions) {
 			ao.Logger = o.Logger
 			ao.NoCreate = op.Name == ops.OpAWSAuthRemove
 		})
 		return err
 	case ops.OpCoreDNSRestartOnFarg:
-		err = eksfargate.CoreDNSRestart(ctx, kc, o.Now())
+		err = coredns.Restart(ctx, kc, o.Now())
 		if apierrors.IsNotFound(err) {
 			return nil
 		}

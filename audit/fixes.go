@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 
 	"github.com/fargatekit/fargatekit/eksfargate"
+	"github.com/fargatekit/fargatekit/eksfargate/access"
+	"github.com/fargatekit/fargatekit/eksfargate/coredns"
 	"github.com/fargatekit/fargatekit/iamtrust"
 	"github.com/fargatekit/fargatekit/internal/ops"
 	"github.com/fargatekit/fargatekit/plan"
@@ -68,9 +70,9 @@ func sortedCopy(s []string) []string {
 
 // fixAWSAuthNodeMapping adds the pod execution role's node mapping to
 // aws-auth, keeping every other entry (read-modify-write with retry on
-// conflict, in eksfargate.ApplyAWSAuth).
+// conflict, in access.ApplyAWSAuth).
 func (s *Snapshot) fixAWSAuthNodeMapping(c *Cluster, roleARN string) plan.Change {
-	m := ops.AWSAuthMapping{ARN: roleARNWithoutPath(roleARN), Username: eksfargate.FargateNodeUsername, Groups: fargateNodeGroups}
+	m := ops.AWSAuthMapping{ARN: roleARNWithoutPath(roleARN), Username: access.FargateNodeUsername, Groups: fargateNodeGroups}
 	return plan.Change{
 		ID: "k8s.aws-auth/" + c.ARN + "/" + roleARN, Kind: "k8s.aws-auth-mapping", Resource: kubeRef(c, "kube-system", "ConfigMap", "aws-auth"),
 		Action: plan.Create, Summary: "mapRoles: add " + m.ARN + " as " + m.Username,
@@ -105,7 +107,7 @@ func (s *Snapshot) fixFargateAccessEntry(c *Cluster, roleARN string) plan.Change
 func (s *Snapshot) fixAccessEntryGroups(c *Cluster, e *AccessEntry) plan.Change {
 	var keep []string
 	for _, g := range e.KubernetesGroups {
-		if g != eksfargate.GroupSystemMasters {
+		if g != access.GroupSystemMasters {
 			keep = append(keep, g)
 		}
 	}
@@ -130,7 +132,7 @@ func (s *Snapshot) fixDisassociateAdmin(c *Cluster, e *AccessEntry, policyARN st
 // fixCoreDNSAddon sets the coredns add-on's computeType to Fargate, keeping
 // its other configuration values.
 func (s *Snapshot) fixCoreDNSAddon(c *Cluster, a *Addon) (plan.Change, bool) {
-	values, err := eksfargate.CoreDNSFargateConfig(a.ConfigurationValues)
+	values, err := coredns.FargateConfig(a.ConfigurationValues)
 	if err != nil {
 		return plan.Change{}, false
 	}

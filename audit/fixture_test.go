@@ -6,6 +6,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/fargatekit/fargatekit/eksfargate"
+	"github.com/fargatekit/fargatekit/eksfargate/access"
 	"github.com/fargatekit/fargatekit/iamtrust"
 	"github.com/fargatekit/fargatekit/irsa"
 )
@@ -136,8 +137,8 @@ func goodSpec() *eksfargate.Spec {
 		WithServiceCIDR("172.20.0.0/16").WithDeletionProtection(true).
 		AddFargateProfile("apps", eksfargate.SelectNamespace("apps")).
 		AddFargateProfile("kube-system", eksfargate.SelectNamespace("kube-system").WithLabel("k8s-app", "kube-dns")).
-		AddAccessMapping(eksfargate.AccessMapping{ARN: "arn:aws:iam::123456789012:role/ops", Username: "ops",
-			AccessPolicies: []eksfargate.AccessPolicy{{PolicyARN: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy"}}}).
+		AddAccessMapping(access.Mapping{ARN: "arn:aws:iam::123456789012:role/ops", Username: "ops",
+			AccessPolicies: []access.Policy{{PolicyARN: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy"}}}).
 		AddServiceAccountRole(irsa.ServiceAccountRole{Namespace: "apps", Name: "web", RoleName: "demo-apps-web"})
 	sp.Cluster.AuthenticationMode = "API"
 	sp.Cluster.EndpointPublicAccess = aws.Bool(true)

@@ -16,7 +16,8 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
-	"github.com/fargatekit/fargatekit/eksfargate"
+	"github.com/fargatekit/fargatekit/eksfargate/access"
+	"github.com/fargatekit/fargatekit/eksfargate/kubeauth"
 	"github.com/fargatekit/fargatekit/eksfargate/observe"
 )
 
@@ -33,7 +34,7 @@ const (
 )
 
 // kubeConfig returns the client configuration of a cluster's Kubernetes API:
-// Options.Kube's, or by default eksfargate.RESTConfigForCluster with the
+// Options.Kube's, or by default kubeauth.RESTConfigForCluster with the
 // observed endpoint and CA (no second DescribeCluster) and a cached EKS
 // token signed with Options.AWS for the cluster's region.
 func kubeConfig(ctx context.Context, o *Options, c *Cluster) (*rest.Config, error) {
@@ -64,7 +65,7 @@ func defaultKubeConfig(ctx context.Context, base aws.Config, c *Cluster) (*rest.
 	}
 	cfg := base.Copy()
 	cfg.Region = c.Region
-	return eksfargate.RESTConfigForCluster(ctx, cfg, c.Name, func(ro *eksfargate.RESTConfigOptions) {
+	return kubeauth.RESTConfigForCluster(ctx, cfg, c.Name, func(ro *kubeauth.RESTConfigOptions) {
 		ro.Cluster = &ekstypes.Cluster{Name: aws.String(c.Name), Endpoint: aws.String(c.Endpoint), Status: ekstypes.ClusterStatus(c.Status),
 			CertificateAuthority: &ekstypes.Certificate{Data: aws.String(c.CertificateAuthority)}}
 	})
@@ -157,14 +158,14 @@ func (ob *observer) readKube(ctx context.Context, c *Cluster) {
 	})
 	wg.Go(func() {
 		err := ob.kubeCall(ctx, func() error {
-			cm, err := observe.ConfigMap(ctx, cs, eksfargate.AWSAuthNamespace, eksfargate.AWSAuthName)
+			cm, err := observe.ConfigMap(ctx, cs, access.AWSAuthNamespace, access.AWSAuthName)
 			if apierrors.IsNotFound(err) {
 				return nil
 			}
 			if err != nil {
 				return err
 			}
-			a, perr := eksfargate.ParseAWSAuth(cm.Data)
+			a, perr := access.ParseAWSAuth(cm.Data)
 			if perr != nil {
 				return perr
 			}
@@ -227,7 +228,7 @@ func podFromAPI(p *corev1.Pod) Pod {
 	return out
 }
 
-func awsAuthFromParsed(a *eksfargate.AWSAuth) *AWSAuth {
+func awsAuthFromParsed(a *access.AWSAuth) *AWSAuth {
 	out := &AWSAuth{}
 	for _, m := range a.MapRoles {
 		if m.RoleARN == "" && m.SSO != nil { // an IAM Identity Center permission set

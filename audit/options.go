@@ -113,7 +113,7 @@ type Options struct {
 	AccountID string
 
 	// Kube returns the Kubernetes client configuration of a cluster. Nil
-	// means eksfargate.RESTConfigForCluster: the observed endpoint and CA
+	// means kubeauth.RESTConfigForCluster: the observed endpoint and CA
 	// with an EKS token signed with AWS's credentials (as `aws eks
 	// get-token` does). Return an error to record the cluster's Kubernetes
 	// state as unavailable.

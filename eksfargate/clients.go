@@ -10,18 +10,23 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"github.com/fargatekit/fargatekit/eksfargate/access"
 	"github.com/fargatekit/fargatekit/eksfargate/observe"
 	"github.com/fargatekit/fargatekit/internal/awsretry"
 	"github.com/fargatekit/fargatekit/internal/ops"
+	"github.com/fargatekit/fargatekit/irsa"
 )
 
-// EKSAPI is the part of the EKS API that Plan, Apply and PlanDestroy call:
+// EKSAPI is the part of the EKS API that Plan, Apply and PlanDestroy call,
+// the cluster side's (access entries, the IRSA add-on update) included:
 // the SDK's own per-operation interfaces where it has them (they also serve
 // its paginators and the read functions of package observe), the write
 // path's interface (ops.EKS: add-ons, cluster configuration, access entries)
 // and the exact signatures of the rest. *eks.Client implements it.
 type EKSAPI interface {
 	ops.EKS
+	irsa.EKSClient
+	access.EntryClient
 	eks.DescribeClusterAPIClient
 	eks.DescribeClusterVersionsAPIClient
 	eks.ListFargateProfilesAPIClient
@@ -44,6 +49,7 @@ type EKSAPI interface {
 // the reads of package observe. *iam.Client implements it.
 type IAMAPI interface {
 	ops.IAM
+	irsa.IAMClient
 	iam.ListAttachedRolePoliciesAPIClient
 	iam.ListRolePoliciesAPIClient
 	observe.AccountSummaryAPI
@@ -106,7 +112,7 @@ var (
 // the changes keep using them during Apply.
 type Clients struct {
 	// EKS manages the cluster, profiles and addons. The cluster side also
-	// needs AccessEntryClient and irsa.EKSClient, which *eks.Client is.
+	// needs access.EntryClient and irsa.EKSClient, which *eks.Client is.
 	EKS EKSAPI
 	// IAM manages the two roles. IRSA also needs irsa.IAMClient, which
 	// *iam.Client is.

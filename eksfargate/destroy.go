@@ -191,11 +191,7 @@ func (d *differ) destroyIRSA(ctx context.Context, x *executor, deps []string, cl
 	if cl == nil || cl.Identity == nil || cl.Identity.Oidc == nil || aws.ToString(cl.Identity.Oidc.Issuer) == "" {
 		return nil
 	}
-	iamc, ok := x.c.IAM.(irsa.IAMClient)
-	if !ok {
-		d.keep("iam.oidc-provider/"+s.Name, irsa.KindOIDCProvider, s.Name, "Options.Clients.IAM can't manage OIDC providers")
-		return nil
-	}
+	iamc := x.c.IAM
 	arn := iamtrust.OIDCProviderARN(d.partition, d.account, aws.ToString(cl.Identity.Oidc.Issuer))
 	out, err := observe.OIDCProvider(ctx, iamc, arn)
 	if awsNotFound(err) {

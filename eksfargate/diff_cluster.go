@@ -12,6 +12,7 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
 
+	"github.com/fargatekit/fargatekit/eksfargate/access"
 	"github.com/fargatekit/fargatekit/plan"
 )
 
@@ -90,7 +91,7 @@ func liveAuthMode(cl *ekstypes.Cluster) string {
 	if cl.AccessConfig != nil && cl.AccessConfig.AuthenticationMode != "" {
 		return string(cl.AccessConfig.AuthenticationMode)
 	}
-	return AuthModeConfigMap // clusters created through the API default to CONFIG_MAP
+	return access.AuthModeConfigMap // clusters created through the API default to CONFIG_MAP
 }
 
 func liveSecretsKey(cl *ekstypes.Cluster) string {
@@ -330,11 +331,11 @@ func (d *differ) cluster() {
 // clusterAuthRank orders authentication modes; the mode only moves up.
 func clusterAuthRank(m string) int {
 	switch m {
-	case AuthModeConfigMap:
+	case access.AuthModeConfigMap:
 		return 1
-	case AuthModeAPIAndConfigMap:
+	case access.AuthModeAPIAndConfigMap:
 		return 2
-	case AuthModeAPI:
+	case access.AuthModeAPI:
 		return 3
 	}
 	return 0

@@ -76,7 +76,7 @@
 // # Cluster side
 //
 // When the cluster exists and is ACTIVE, Plan merges the changes of
-// PlanCoreDNS, PlanAccess and irsa.Plan, after the AWS-side changes they
+// coredns.Plan, access.Plan and irsa.Plan, after the AWS-side changes they
 // need (cluster, profiles, addons). Before that, their inputs (the OIDC
 // issuer, the API endpoint) are known only after apply, so the plan holds
 // one deferred change per area, DeferredIRSAID ("deferred/irsa") and
@@ -86,7 +86,7 @@
 // applies it with plan.Apply, reporting each event of the sub-plan. An
 // addon whose service-account role is an IRSA role of the spec waits for
 // the IRSA changes. The Kubernetes client comes from Options.Kube, else from
-// RESTConfigForCluster with the AWS configuration of NewClients;
+// kubeauth.RESTConfigForCluster with the AWS configuration of NewClients;
 // Options.SkipClusterSide plans the AWS side only.
 //
 // # Plan rendering

@@ -48,7 +48,7 @@ type Options struct {
 	Kube func(ctx context.Context, cluster *ekstypes.Cluster) (kubernetes.Interface, error)
 	// SkipClusterSide plans the AWS side only; the plan notes what it left
 	// out. Without it, and without Kube, Plan builds a client with
-	// RESTConfigForCluster when the clients come from NewClients.
+	// kubeauth.RESTConfigForCluster when the clients come from NewClients.
 	SkipClusterSide bool
 	// IRSA are options for the IRSA sub-plan (irsa.Plan).
 	IRSA []func(*irsa.Options)

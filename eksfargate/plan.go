@@ -10,6 +10,9 @@ import (
 	"go.uber.org/zap"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/fargatekit/fargatekit/eksfargate/access"
+	"github.com/fargatekit/fargatekit/eksfargate/coredns"
+	"github.com/fargatekit/fargatekit/eksfargate/kubeauth"
 	"github.com/fargatekit/fargatekit/eksfargate/observe"
 	"github.com/fargatekit/fargatekit/irsa"
 	"github.com/fargatekit/fargatekit/plan"
@@ -91,7 +94,7 @@ func bindSteps(steps []step, x *executor) []plan.Change {
 }
 
 // kubeFor returns the Kubernetes client of the cluster: Options.Kube, or
-// one built with RESTConfigForCluster from the clients' AWS configuration.
+// one built with kubeauth.RESTConfigForCluster from the clients' AWS configuration.
 // It returns nil, nil when there is no way to build one.
 func (x *executor) kubeFor(ctx context.Context, cl *ekstypes.Cluster) (kubernetes.Interface, error) {
 	if x.o.Kube != nil {
@@ -104,7 +107,7 @@ func (x *executor) kubeFor(ctx context.Context, cl *ekstypes.Cluster) (kubernete
 	if x.c.cfg == nil {
 		return nil, nil
 	}
-	rc, err := RESTConfigForCluster(ctx, *x.c.cfg, x.cluster, func(ro *RESTConfigOptions) { ro.Cluster = cl })
+	rc, err := kubeauth.RESTConfigForCluster(ctx, *x.c.cfg, x.cluster, func(ro *kubeauth.RESTConfigOptions) { ro.Cluster = cl })
 	if err != nil {
 		return nil, fmt.Errorf("eksfargate: Kubernetes client for cluster %s: %w", x.cluster, err)
 	}
@@ -226,8 +229,7 @@ func (x *executor) clusterSideChanges(ctx context.Context, cl *ekstypes.Cluster,
 	// IRSA. A spec without IRSA is planned too (the provider unmanaged, no
 	// roles), so that the roles and the provider it no longer names are
 	// pruned.
-	if iamc, okIAM := x.c.IAM.(irsa.IAMClient); s.wantsIRSA() || okIAM {
-		eksc, _ := x.c.EKS.(irsa.EKSClient)
+	{
 		issuer := ""
 		if cl.Identity != nil && cl.Identity.Oidc != nil {
 			issuer = aws.ToString(cl.Identity.Oidc.Issuer)
@@ -237,16 +239,14 @@ func (x *executor) clusterSideChanges(ctx context.Context, cl *ekstypes.Cluster,
 			irsaOpts = append(irsaOpts, func(o *irsa.Options) { o.OIDCProvider = false })
 		}
 		switch {
-		case (!okIAM || issuer == "") && !s.wantsIRSA():
+		case issuer == "" && !s.wantsIRSA():
 			// Nothing to prune that could be found.
-		case !okIAM:
-			note("IRSA", "Options.Clients.IAM does not implement irsa.IAMClient")
 		case kube == nil && len(s.IRSA.ServiceAccounts) > 0:
 			note("IRSA", "no Kubernetes client")
 		case issuer == "":
 			note("IRSA", "the cluster has no OIDC issuer yet")
 		default:
-			ip, err := irsa.Plan(ctx, irsa.Clients{IAM: iamc, EKS: eksc, Kube: kube},
+			ip, err := irsa.Plan(ctx, irsa.Clients{IAM: x.c.IAM, EKS: x.c.EKS, Kube: kube},
 				irsa.Cluster{Name: s.Name, Region: s.Region, AccountID: account, Partition: partition, IssuerURL: issuer},
 				s.IRSA.ServiceAccounts, irsaOpts...)
 			if err != nil {
@@ -259,7 +259,7 @@ func (x *executor) clusterSideChanges(ctx context.Context, cl *ekstypes.Cluster,
 	if kube == nil {
 		note("CoreDNS", "no Kubernetes client")
 	} else {
-		cs, err := PlanCoreDNS(ctx, CoreDNSClients{EKS: x.c.EKS, Kube: kube, Logger: x.log, PollInterval: x.o.PollInterval, Now: x.o.Now}, s)
+		cs, err := coredns.Plan(ctx, coredns.Clients{EKS: x.c.EKS, Kube: kube, Logger: x.log, PollInterval: x.o.PollInterval, Now: x.o.Now}, s.CoreDNSTarget())
 		if err != nil {
 			return nil, nil, nil, fmt.Errorf("eksfargate: CoreDNS: %w", err)
 		}
@@ -268,15 +268,12 @@ func (x *executor) clusterSideChanges(ctx context.Context, cl *ekstypes.Cluster,
 	// Access.
 	mode := liveAuthMode(cl)
 	target := s.Cluster.AuthenticationMode
-	needsKube := target != AuthModeAPI || mode != AuthModeAPI || s.Access.MigrateToAccessEntries
-	ac, okAccess := x.c.EKS.(AccessEntryClient)
+	needsKube := target != access.AuthModeAPI || mode != access.AuthModeAPI || s.Access.MigrateToAccessEntries
 	switch {
 	case needsKube && kube == nil:
 		note("access", "aws-auth needs a Kubernetes client")
-	case !okAccess:
-		note("access", "Options.Clients.EKS does not implement AccessEntryClient")
 	default:
-		as, err := PlanAccess(ctx, AccessClients{EKS: ac, Kube: kube, Logger: x.log}, s, mode)
+		as, err := access.Plan(ctx, access.Clients{EKS: x.c.EKS, Kube: kube, Logger: x.log}, s.AccessTarget(), mode)
 		if err != nil {
 			return nil, nil, nil, fmt.Errorf("eksfargate: access: %w", err)
 		}

@@ -23,6 +23,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/fargatekit/fargatekit/eksfargate/access"
+	"github.com/fargatekit/fargatekit/eksfargate/coredns"
 	"github.com/fargatekit/fargatekit/envtest"
 	"github.com/fargatekit/fargatekit/envtest/awsproxy"
 	"github.com/fargatekit/fargatekit/iamtrust"
@@ -190,7 +192,7 @@ func TestWalkthroughWithClusterSide(t *testing.T) {
 	a := fkAWS(t)
 	k := envtest.NewKube(t)
 	ctx := context.Background()
-	if err := envtest.Seed(ctx, k.Client, envtest.SeedOptions{AuthenticationMode: AuthModeAPIAndConfigMap}); err != nil {
+	if err := envtest.Seed(ctx, k.Client, envtest.SeedOptions{AuthenticationMode: access.AuthModeAPIAndConfigMap}); err != nil {
 		t.Fatal(err)
 	}
 	s := fkWalkthrough(t, a)
@@ -258,7 +260,7 @@ func TestWalkthroughWithClusterSide(t *testing.T) {
 	for _, c := range p2.Changes {
 		merged[c.ID] = true
 	}
-	for _, id := range []string{CoreDNSChangeID, AWSAuthChangeID} {
+	for _, id := range []string{coredns.ChangeID, access.AWSAuthChangeID} {
 		if !merged[id] {
 			t.Errorf("second plan lacks %s", id)
 		}
@@ -669,7 +671,7 @@ func TestImmutableChanges(t *testing.T) {
 	}{
 		{"service cidr", "the service CIDR is fixed at creation", func(s *Spec) { s.Cluster.ServiceIPv4CIDR = "10.100.0.0/16" }, "spec.cluster.serviceIPv4CIDR", "can't be changed in place"},
 		{"encryption off", "envelope encryption can't be turned off", func(s *Spec) { s.Cluster.SecretsKMSKeyARN = "" }, "spec.cluster.secretsKMSKeyARN", "can't be turned off"},
-		{"auth mode back", "the mode only moves forward", func(s *Spec) { s.Cluster.AuthenticationMode = AuthModeConfigMap }, "spec.cluster.authenticationMode", "only moves forward"},
+		{"auth mode back", "the mode only moves forward", func(s *Spec) { s.Cluster.AuthenticationMode = access.AuthModeConfigMap }, "spec.cluster.authenticationMode", "only moves forward"},
 		{"downgrade", "EKS can't downgrade", func(s *Spec) { s.Cluster.Version = "1.33" }, "spec.cluster.version", "can't downgrade"},
 		{"vpc cidr", "a VPC's CIDR is fixed", func(s *Spec) { s.Network.VPC.CIDR = "10.0.0.0/16" }, "spec.network.vpc.cidr", "can't be changed"},
 	} {
@@ -692,7 +694,7 @@ func TestImmutableChanges(t *testing.T) {
 	// Upgrades and moving the mode forward are updates.
 	s := base.Clone()
 	s.Cluster.Version = "1.35"
-	s.Cluster.AuthenticationMode = AuthModeAPI
+	s.Cluster.AuthenticationMode = access.AuthModeAPI
 	p := fkPlan(t, s, opts...)
 	got := map[string]plan.Action{}
 	for _, c := range p.Pending() {

@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/fargatekit/fargatekit/eksfargate/access"
 	"github.com/fargatekit/fargatekit/envtest"
 	"github.com/fargatekit/fargatekit/plan"
 )
@@ -306,7 +307,7 @@ func TestPruneIRSAWithClusterSide(t *testing.T) {
 	a := fkAWS(t)
 	k := envtest.NewKube(t)
 	ctx := context.Background()
-	if err := envtest.Seed(ctx, k.Client, envtest.SeedOptions{AuthenticationMode: AuthModeAPIAndConfigMap}); err != nil {
+	if err := envtest.Seed(ctx, k.Client, envtest.SeedOptions{AuthenticationMode: access.AuthModeAPIAndConfigMap}); err != nil {
 		t.Fatal(err)
 	}
 	base := fkWalkthrough(t, a)

@@ -10,6 +10,7 @@ import (
 	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
 	"go.uber.org/zap"
 
+	"github.com/fargatekit/fargatekit/eksfargate/access"
 	"github.com/fargatekit/fargatekit/eksfargate/observe"
 	"github.com/fargatekit/fargatekit/internal/ekswait"
 	"github.com/fargatekit/fargatekit/internal/ops"
@@ -74,7 +75,7 @@ func (x *executor) createCluster(ctx context.Context, w clusterDesired, roleName
 			AuthenticationMode: ekstypes.AuthenticationMode(w.AuthenticationMode),
 			// EKS requires it in CONFIG_MAP mode, where the creator's admin
 			// rights are implicit anyway.
-			BootstrapClusterCreatorAdminPermissions: aws.Bool(w.bootstrapCreatorAdmin || w.AuthenticationMode == AuthModeConfigMap),
+			BootstrapClusterCreatorAdminPermissions: aws.Bool(w.bootstrapCreatorAdmin || w.AuthenticationMode == access.AuthModeConfigMap),
 		},
 		DeletionProtection: aws.Bool(w.DeletionProtection),
 		Tags:               w.Tags,
@@ -207,7 +208,7 @@ func (x *executor) updateDeletionProtection(ctx context.Context, on bool, report
 // updateAuthMode moves the authentication mode forward one step at a time
 // (CONFIG_MAP → API_AND_CONFIG_MAP → API).
 func (x *executor) updateAuthMode(ctx context.Context, from, to string, report plan.Reporter) error {
-	modes := []string{AuthModeConfigMap, AuthModeAPIAndConfigMap, AuthModeAPI}
+	modes := []string{access.AuthModeConfigMap, access.AuthModeAPIAndConfigMap, access.AuthModeAPI}
 	for i := clusterAuthRank(from); i < clusterAuthRank(to); i++ {
 		next := modes[i]
 		if err := x.updateConfig(ctx, "authentication mode → "+next, &eks.UpdateClusterConfigInput{

@@ -1,6 +1,8 @@
 package eksfargate
 
 import (
+	"github.com/fargatekit/fargatekit/eksfargate/access"
+	"github.com/fargatekit/fargatekit/eksfargate/coredns"
 	"github.com/fargatekit/fargatekit/irsa"
 )
 
@@ -14,15 +16,6 @@ const (
 // the cluster name. Resources without it are never deleted or destructively
 // replaced without an explicit opt-in.
 const OwnerTag = "fargatekit.io/cluster"
-
-// Authentication modes of an EKS cluster. The mode only moves forward:
-// CONFIG_MAP → API_AND_CONFIG_MAP → API.
-const (
-	AuthModeConfigMap         = "CONFIG_MAP"
-	AuthModeAPIAndConfigMap   = "API_AND_CONFIG_MAP"
-	AuthModeAPI               = "API"
-	DefaultAuthenticationMode = AuthModeAPI
-)
 
 // Spec is the desired state of one Fargate-only EKS cluster and its IAM
 // wiring. Build it in code (NewSpec and its methods) or decode it from a
@@ -57,10 +50,10 @@ type Spec struct {
 	FargateProfiles []FargateProfileSpec `json:"fargateProfiles"`
 	// Addons are EKS managed addons (vpc-cni, coredns, kube-proxy).
 	Addons []AddonSpec `json:"addons,omitempty"`
-	// CoreDNS moves CoreDNS onto Fargate.
-	CoreDNS CoreDNSSpec `json:"coreDNS,omitempty"`
+	// CoreDNS moves CoreDNS onto Fargate (package coredns).
+	CoreDNS coredns.Spec `json:"coreDNS,omitempty"`
 	// Access says who may use the cluster (aws-auth and access entries).
-	Access AccessSpec `json:"access,omitempty"`
+	Access access.Spec `json:"access,omitempty"`
 	// IRSA is the OIDC provider and the service-account roles.
 	IRSA IRSASpec `json:"irsa,omitempty"`
 }
@@ -210,61 +203,6 @@ type AddonSpec struct {
 	ResolveConflicts string `json:"resolveConflicts,omitempty"`
 }
 
-// CoreDNSSpec moves CoreDNS onto Fargate.
-type CoreDNSSpec struct {
-	// OnFargate; default true. With the coredns addon, its configuration
-	// value computeType is set to Fargate; otherwise the pod-template
-	// annotation eks.amazonaws.com/compute-type is removed and the rollout
-	// restarted.
-	OnFargate *bool `json:"onFargate,omitempty"`
-	// WaitReady waits until the CoreDNS pods are Ready after the change.
-	WaitReady bool `json:"waitReady,omitempty"`
-	// WaitTimeoutSeconds bounds that wait. Default 600.
-	WaitTimeoutSeconds int `json:"waitTimeoutSeconds,omitempty"`
-}
-
-// Well-known Kubernetes groups and EKS access policies.
-const (
-	GroupSystemMasters       = "system:masters"
-	ClusterAdminAccessPolicy = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
-)
-
-// AccessSpec says who may use the cluster. Mappings go to the aws-auth
-// ConfigMap in the CONFIG_MAP and API_AND_CONFIG_MAP modes and to access
-// entries in the API and API_AND_CONFIG_MAP modes.
-type AccessSpec struct {
-	// Mappings of IAM principals to Kubernetes identities.
-	Mappings []AccessMapping `json:"mappings,omitempty"`
-	// MigrateToAccessEntries creates access entries for every aws-auth
-	// mapping (the plan lists each), as a step towards the API mode.
-	MigrateToAccessEntries bool `json:"migrateToAccessEntries,omitempty"`
-}
-
-// AccessMapping maps an IAM role or user to a Kubernetes username and groups
-// and, for access entries, to access policies.
-type AccessMapping struct {
-	// ARN of the IAM role or user.
-	ARN string `json:"arn"`
-	// Username in Kubernetes. Default: derived by EKS from the ARN.
-	Username string `json:"username,omitempty"`
-	// Groups in Kubernetes.
-	Groups []string `json:"groups,omitempty"`
-	// AccessPolicies associated with the access entry.
-	AccessPolicies []AccessPolicy `json:"accessPolicies,omitempty"`
-	// AllowClusterAdmin is the explicit opt-in required for a mapping to
-	// system:masters or to the cluster-admin access policy.
-	AllowClusterAdmin bool `json:"allowClusterAdmin,omitempty"`
-}
-
-// AccessPolicy is an EKS access policy association.
-type AccessPolicy struct {
-	// PolicyARN, for example
-	// arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy.
-	PolicyARN string `json:"policyARN"`
-	// Namespaces limits the scope; empty means the whole cluster.
-	Namespaces []string `json:"namespaces,omitempty"`
-}
-
 // IRSASpec is the cluster's IAM OIDC provider and its service-account roles.
 type IRSASpec struct {
 	// OIDCProvider creates the IAM OIDC provider for the cluster's issuer;
@@ -272,4 +210,10 @@ type IRSASpec struct {
 	OIDCProvider *bool `json:"oidcProvider,omitempty"`
 	// ServiceAccounts are the IRSA roles.
 	ServiceAccounts []irsa.ServiceAccountRole `json:"serviceAccounts,omitempty"`
+}
+
+// AccessTarget is what package access needs of the spec to plan and
+// validate who may use the cluster.
+func (s *Spec) AccessTarget() access.Target {
+	return access.Target{Cluster: s.Name, Mode: s.Cluster.AuthenticationMode, PodExecutionRoleARN: s.PodExecutionRole.ARN, Access: s.Access}
 }

@@ -1,6 +1,7 @@
 package eksfargate
 
 import (
+	"github.com/fargatekit/fargatekit/eksfargate/access"
 	"github.com/fargatekit/fargatekit/internal/wildcard"
 
 	"encoding/json"
@@ -113,8 +114,8 @@ func (s *Spec) WithLogging(types ...string) *Spec {
 	return s
 }
 
-// WithAuthenticationMode sets AuthModeAPI, AuthModeAPIAndConfigMap or
-// AuthModeConfigMap.
+// WithAuthenticationMode sets access.AuthModeAPI, access.AuthModeAPIAndConfigMap or
+// access.AuthModeConfigMap.
 func (s *Spec) WithAuthenticationMode(mode string) *Spec {
 	s.Cluster.AuthenticationMode = mode
 	return s
@@ -149,7 +150,7 @@ func (sel Selector) WithLabel(key, value string) Selector {
 func (s *Spec) AddAddon(a AddonSpec) *Spec { s.Addons = append(s.Addons, a); return s }
 
 // AddAccessMapping adds an IAM principal that may use the cluster.
-func (s *Spec) AddAccessMapping(m AccessMapping) *Spec {
+func (s *Spec) AddAccessMapping(m access.Mapping) *Spec {
 	s.Access.Mappings = append(s.Access.Mappings, m)
 	return s
 }
@@ -220,7 +221,7 @@ func (s *Spec) Defaults() *Spec {
 		c.Logging = append([]string{}, AllLogTypes...)
 	}
 	if c.AuthenticationMode == "" {
-		c.AuthenticationMode = DefaultAuthenticationMode
+		c.AuthenticationMode = access.DefaultAuthenticationMode
 	}
 	for i := range s.FargateProfiles {
 		p := &s.FargateProfiles[i]
@@ -321,25 +322,5 @@ func specSortedKeys[V any](m map[string]V) []string {
 // labels matches some label of the pod (keys and values may use the
 // wildcards * and ?, as EKS allows). It is pure.
 func (sel Selector) Matches(namespace string, labels map[string]string) bool {
-	if !wildcard.Match(sel.Namespace, namespace) {
-		return false
-	}
-	for k, v := range sel.Labels {
-		if pv, ok := labels[k]; ok && wildcard.Match(v, pv) {
-			continue
-		}
-		found := false
-		if wildcard.HasWildcard(k) {
-			for pk, pv := range labels {
-				if wildcard.Match(k, pk) && wildcard.Match(v, pv) {
-					found = true
-					break
-				}
-			}
-		}
-		if !found {
-			return false
-		}
-	}
-	return true
+	return wildcard.MatchSelector(sel.Namespace, sel.Labels, namespace, labels)
 }

@@ -6,6 +6,9 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/fargatekit/fargatekit/eksfargate/access"
+	"github.com/fargatekit/fargatekit/eksfargate/coredns"
 )
 
 func TestCarveSubnets(t *testing.T) {
@@ -52,13 +55,13 @@ func TestDefaults(t *testing.T) {
 		ClusterRole:      RoleSpec{Name: "r", Path: "/"},
 		PodExecutionRole: RoleSpec{ARN: "arn:aws:iam::123456789012:role/p"},
 		Cluster: ClusterSpec{EndpointPublicAccess: boolp(true), EndpointPrivateAccess: boolp(true), PublicAccessCIDRs: []string{"0.0.0.0/0"},
-			Logging: AllLogTypes, AuthenticationMode: AuthModeAPI},
+			Logging: AllLogTypes, AuthenticationMode: access.AuthModeAPI},
 		FargateProfiles: []FargateProfileSpec{{Name: "p", PodExecutionRoleARN: "arn:aws:iam::123456789012:role/p", Selectors: []Selector{{Namespace: "kube-system"}}}},
 		Addons: []AddonSpec{
 			{Name: "coredns", ConfigurationValues: `{"computeType":"Fargate","replicaCount":3}`, ResolveConflicts: ResolveOverwrite},
 			{Name: "kube-proxy", ResolveConflicts: ResolveOverwrite},
 		},
-		CoreDNS: CoreDNSSpec{OnFargate: boolp(true), WaitTimeoutSeconds: 600},
+		CoreDNS: coredns.Spec{OnFargate: boolp(true), WaitTimeoutSeconds: 600},
 	}
 	if diff := cmp.Diff(want, s); diff != "" {
 		t.Errorf("Defaults (-want +got):\n%s", diff)

@@ -4,6 +4,7 @@ import (
 	"maps"
 	"slices"
 
+	"github.com/fargatekit/fargatekit/eksfargate/access"
 	"github.com/fargatekit/fargatekit/irsa"
 )
 
@@ -49,13 +50,13 @@ func (s *Spec) Clone() *Spec {
 	c.Addons = slices.Clone(s.Addons)
 	c.CoreDNS.OnFargate = cloneBoolPtr(s.CoreDNS.OnFargate)
 	if s.Access.Mappings != nil {
-		c.Access.Mappings = make([]AccessMapping, len(s.Access.Mappings))
+		c.Access.Mappings = make([]access.Mapping, len(s.Access.Mappings))
 		for i, m := range s.Access.Mappings {
 			m.Groups = slices.Clone(m.Groups)
 			if m.AccessPolicies != nil {
-				ps := make([]AccessPolicy, len(m.AccessPolicies))
+				ps := make([]access.Policy, len(m.AccessPolicies))
 				for j, p := range m.AccessPolicies {
-					ps[j] = AccessPolicy{PolicyARN: p.PolicyARN, Namespaces: slices.Clone(p.Namespaces)}
+					ps[j] = access.Policy{PolicyARN: p.PolicyARN, Namespaces: slices.Clone(p.Namespaces)}
 				}
 				m.AccessPolicies = ps
 			}

@@ -5,12 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/fargatekit/fargatekit/internal/suggest"
 	"io"
 	"reflect"
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/fargatekit/fargatekit/internal/suggest"
 
 	"sigs.k8s.io/yaml"
 )

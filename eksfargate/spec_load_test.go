@@ -9,6 +9,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/fargatekit/fargatekit/eksfargate/access"
+	"github.com/fargatekit/fargatekit/eksfargate/coredns"
 	"github.com/fargatekit/fargatekit/irsa"
 )
 
@@ -29,15 +31,15 @@ func TestLoadSpecWalkthrough(t *testing.T) {
 		ClusterRole:      RoleSpec{Name: "eksClusterRole"},
 		PodExecutionRole: RoleSpec{Name: "AmazonEKSFargatePodExecutionRole"},
 		Cluster: ClusterSpec{Version: "1.34", EndpointPublicAccess: boolp(true), EndpointPrivateAccess: boolp(true),
-			SecretsKMSKeyARN: key, ServiceIPv4CIDR: "172.20.0.0/16", Logging: AllLogTypes, AuthenticationMode: AuthModeAPIAndConfigMap},
+			SecretsKMSKeyARN: key, ServiceIPv4CIDR: "172.20.0.0/16", Logging: AllLogTypes, AuthenticationMode: access.AuthModeAPIAndConfigMap},
 		FargateProfiles: []FargateProfileSpec{{Name: "init-fargate", Selectors: []Selector{
 			{Namespace: "kube-system"}, {Namespace: "default"}, {Namespace: "monitoring"}, {Namespace: "kubernetes-dashboard"}}}},
 		Addons: []AddonSpec{{Name: "vpc-cni", ServiceAccountRole: "kube-system/aws-node"},
 			{Name: "coredns", ConfigurationValues: `{"computeType":"Fargate"}`}, {Name: "kube-proxy"}},
-		CoreDNS: CoreDNSSpec{OnFargate: boolp(true)},
-		Access: AccessSpec{Mappings: []AccessMapping{
-			{ARN: "arn:aws:iam::123456789012:user/admin", Username: "admin", Groups: []string{GroupSystemMasters}, AllowClusterAdmin: true},
-			{ARN: "arn:aws:iam::123456789012:user/ops-user", Username: "ops-user", Groups: []string{GroupSystemMasters}, AllowClusterAdmin: true},
+		CoreDNS: coredns.Spec{OnFargate: boolp(true)},
+		Access: access.Spec{Mappings: []access.Mapping{
+			{ARN: "arn:aws:iam::123456789012:user/admin", Username: "admin", Groups: []string{access.GroupSystemMasters}, AllowClusterAdmin: true},
+			{ARN: "arn:aws:iam::123456789012:user/ops-user", Username: "ops-user", Groups: []string{access.GroupSystemMasters}, AllowClusterAdmin: true},
 		}},
 		IRSA: IRSASpec{OIDCProvider: boolp(true), ServiceAccounts: []irsa.ServiceAccountRole{
 			{Namespace: "kube-system", Name: "aws-node", ManagedPolicyARNs: []string{"arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy"}}}},

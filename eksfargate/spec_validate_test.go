@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/fargatekit/fargatekit/eksfargate/access"
 	"github.com/fargatekit/fargatekit/irsa"
 )
 
@@ -23,12 +24,12 @@ func fkValidSpec() *Spec {
 		WithVersion("1.34").
 		WithSecretsEncryption("arn:aws:kms:ap-northeast-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab").
 		WithServiceCIDR("172.20.0.0/16").
-		WithAuthenticationMode(AuthModeAPIAndConfigMap).
+		WithAuthenticationMode(access.AuthModeAPIAndConfigMap).
 		AddFargateProfile("init-fargate", SelectNamespace("kube-system"), SelectNamespace("default")).
 		AddAddon(AddonSpec{Name: "vpc-cni", ServiceAccountRole: "kube-system/aws-node"}).
 		AddAddon(AddonSpec{Name: "coredns", ConfigurationValues: `{"computeType":"Fargate"}`}).
 		AddAddon(AddonSpec{Name: "kube-proxy"}).
-		AddAccessMapping(AccessMapping{ARN: "arn:aws:iam::123456789012:user/admin", Username: "admin", Groups: []string{GroupSystemMasters}, AllowClusterAdmin: true}).
+		AddAccessMapping(access.Mapping{ARN: "arn:aws:iam::123456789012:user/admin", Username: "admin", Groups: []string{access.GroupSystemMasters}, AllowClusterAdmin: true}).
 		AddServiceAccountRole(irsa.ServiceAccountRole{Namespace: "kube-system", Name: "aws-node", ManagedPolicyARNs: []string{"arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy"}})
 }
 
@@ -169,12 +170,12 @@ func TestValidationRules(t *testing.T) {
 		{"access arn", "mappings name a role or user", func(s *Spec) { s.Access.Mappings[0].ARN = "admin" }, "spec.access.mappings[0].arn", "is not an ARN"},
 		{"masters opt-in", "system:masters needs the opt-in", func(s *Spec) { s.Access.Mappings[0].AllowClusterAdmin = false }, "spec.access.mappings[0].groups[0]", "explicit opt-in"},
 		{"admin policy opt-in", "the admin policy needs the opt-in", func(s *Spec) {
-			s.Access.Mappings[0] = AccessMapping{ARN: "arn:aws:iam::123456789012:role/r", AccessPolicies: []AccessPolicy{{PolicyARN: ClusterAdminAccessPolicy}}}
+			s.Access.Mappings[0] = access.Mapping{ARN: "arn:aws:iam::123456789012:role/r", AccessPolicies: []access.Policy{{PolicyARN: access.ClusterAdminAccessPolicy}}}
 		}, "spec.access.mappings[0].accessPolicies[0].policyARN", "explicit opt-in"},
 		{"access policy arn", "access policies are EKS ARNs", func(s *Spec) {
-			s.Access.Mappings[0].AccessPolicies = []AccessPolicy{{PolicyARN: "arn:aws:iam::aws:policy/ReadOnlyAccess"}}
+			s.Access.Mappings[0].AccessPolicies = []access.Policy{{PolicyARN: "arn:aws:iam::aws:policy/ReadOnlyAccess"}}
 		}, "spec.access.mappings[0].accessPolicies[0].policyARN", "not an EKS access policy ARN"},
-		{"mapping twice", "one mapping per principal", func(s *Spec) { s.AddAccessMapping(AccessMapping{ARN: s.Access.Mappings[0].ARN}) }, "spec.access.mappings[1].arn", "maps the same principal"},
+		{"mapping twice", "one mapping per principal", func(s *Spec) { s.AddAccessMapping(access.Mapping{ARN: s.Access.Mappings[0].ARN}) }, "spec.access.mappings[1].arn", "maps the same principal"},
 		{"irsa namespace", "service accounts have a namespace", func(s *Spec) { s.IRSA.ServiceAccounts[0].Namespace = "" }, "spec.irsa.serviceAccounts[0].namespace", "no namespace"},
 		{"irsa wildcard", "wildcards need the opt-in", func(s *Spec) { s.IRSA.ServiceAccounts[0].Name = "aws-*" }, "spec.irsa.serviceAccounts[0]", "wildcard"},
 		{"irsa twice", "one role per service account", func(s *Spec) {

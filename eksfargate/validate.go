@@ -11,6 +11,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/util/validation"
 
+	"github.com/fargatekit/fargatekit/eksfargate/access"
 	"github.com/fargatekit/fargatekit/iamtrust"
 )
 
@@ -262,8 +263,10 @@ func (v *specValidator) run() {
 		v.add("spec.coreDNS.waitTimeoutSeconds", fmt.Sprintf("%d is negative", s.CoreDNS.WaitTimeoutSeconds), "use a number of seconds, or 0 for the default 600")
 	}
 	// Access mappings: the rules of aws-auth and access entries live with
-	// PlanAccess.
-	v.problems = append(v.problems, ValidateAccess(s)...)
+	// access.Plan.
+	for _, p := range access.Validate(s.AccessTarget()) {
+		v.problems = append(v.problems, Problem(p))
+	}
 	v.irsa(partition)
 }
 
@@ -519,7 +522,7 @@ func (v *specValidator) cluster(partition string, vpcCIDR netip.Prefix) {
 		seen[l] = true
 	}
 	switch c.AuthenticationMode {
-	case AuthModeAPI, AuthModeAPIAndConfigMap, AuthModeConfigMap:
+	case access.AuthModeAPI, access.AuthModeAPIAndConfigMap, access.AuthModeConfigMap:
 	default:
 		v.add("spec.cluster.authenticationMode", fmt.Sprintf("%q is not an authentication mode", c.AuthenticationMode), "use API, API_AND_CONFIG_MAP or CONFIG_MAP")
 	}

@@ -3,8 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
-	"github.com/fargatekit/fargatekit/internal/awsretry"
 	"time"
+
+	"github.com/fargatekit/fargatekit/internal/awsretry"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"

@@ -17,6 +17,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/fargatekit/fargatekit/eksfargate"
+	"github.com/fargatekit/fargatekit/eksfargate/kubeauth"
 	"github.com/fargatekit/fargatekit/plan"
 )
 
@@ -191,7 +192,7 @@ func clusterOptions(cmd *cobra.Command, f *clusterFlags, spec *eksfargate.Spec) 
 				if f.kubeconfig != "" || f.kubeContext != "" {
 					rc, err = kubeconfigREST(f.kubeconfig, f.kubeContext, aws.ToString(cl.Name), aws.ToString(cl.Arn), aws.ToString(cl.Endpoint))
 				} else {
-					rc, err = eksfargate.RESTConfigForCluster(ctx, cfg, spec.Name, func(ro *eksfargate.RESTConfigOptions) { ro.Cluster = cl })
+					rc, err = kubeauth.RESTConfigForCluster(ctx, cfg, spec.Name, func(ro *kubeauth.RESTConfigOptions) { ro.Cluster = cl })
 				}
 				if err != nil {
 					return nil, err

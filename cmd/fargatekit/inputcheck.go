@@ -2,10 +2,11 @@ package main
 
 import (
 	"fmt"
-	"github.com/fargatekit/fargatekit/internal/suggest"
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/fargatekit/fargatekit/internal/suggest"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"

@@ -11,11 +11,10 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eks"
+	"github.com/fargatekit/fargatekit/eksfargate/kubeauth"
 	"github.com/spf13/cobra"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
-
-	"github.com/fargatekit/fargatekit/eksfargate"
 )
 
 func init() { extraCommands = append(extraCommands, newKubeconfigCmd) }
@@ -46,8 +45,8 @@ a valid kubeconfig is left alone and the command fails.`,
 			if cluster == "" {
 				return &exitError{code: 2, err: errors.New("kubeconfig: --cluster is required")}
 			}
-			kexec := eksfargate.KubeconfigExec(exec)
-			if kexec != eksfargate.ExecAWSCLI && kexec != eksfargate.ExecFargatekit {
+			kexec := kubeauth.KubeconfigExec(exec)
+			if kexec != kubeauth.ExecAWSCLI && kexec != kubeauth.ExecFargatekit {
 				return &exitError{code: 2, err: fmt.Errorf("kubeconfig: --exec %q: want aws or fargatekit", exec)}
 			}
 			if path == "" {
@@ -68,9 +67,9 @@ a valid kubeconfig is left alone and the command fails.`,
 					return &exitError{code: 2, err: fmt.Errorf("kubeconfig: cluster %s: certificate authority data: %w", cluster, err)}
 				}
 			}
-			kc := eksfargate.KubeconfigCluster{Name: cluster, Region: cfg.Region, Endpoint: aws.ToString(c.Endpoint), CAData: ca, ARN: aws.ToString(c.Arn)}
-			o := eksfargate.KubeconfigOptions{Exec: kexec, Command: command, RoleARN: roleARN, Profile: profile, ContextName: contextName, SetCurrent: !noSetCurrent}
-			if err := eksfargate.WriteKubeconfig(path, kc, o); err != nil {
+			kc := kubeauth.KubeconfigCluster{Name: cluster, Region: cfg.Region, Endpoint: aws.ToString(c.Endpoint), CAData: ca, ARN: aws.ToString(c.Arn)}
+			o := kubeauth.KubeconfigOptions{Exec: kexec, Command: command, RoleARN: roleARN, Profile: profile, ContextName: contextName, SetCurrent: !noSetCurrent}
+			if err := kubeauth.WriteKubeconfig(path, kc, o); err != nil {
 				return &exitError{code: 2, err: err}
 			}
 			name := contextName
@@ -87,7 +86,7 @@ a valid kubeconfig is left alone and the command fails.`,
 	fs.StringVar(&profile, "profile", "", "AWS shared-config profile, also set as AWS_PROFILE for the token command")
 	fs.StringVar(&roleARN, "role-arn", "", "IAM role the token command assumes to sign the token")
 	fs.StringVar(&path, "kubeconfig", "", "kubeconfig file to write (default: first path of $KUBECONFIG, else ~/.kube/config)")
-	fs.StringVar(&exec, "exec", string(eksfargate.ExecAWSCLI), "token command: aws (aws eks get-token) or fargatekit (fargatekit token)")
+	fs.StringVar(&exec, "exec", string(kubeauth.ExecAWSCLI), "token command: aws (aws eks get-token) or fargatekit (fargatekit token)")
 	fs.StringVar(&command, "exec-command", "", "path of the token command's executable (default: aws or fargatekit on PATH)")
 	fs.StringVar(&contextName, "context", "", "name of the context (default: the cluster ARN)")
 	fs.BoolVar(&noSetCurrent, "no-set-current", false, "do not make the context the current one")

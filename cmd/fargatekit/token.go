@@ -5,9 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/fargatekit/fargatekit/eksfargate/kubeauth"
 	"github.com/spf13/cobra"
-
-	"github.com/fargatekit/fargatekit/eksfargate"
 )
 
 func init() { extraCommands = append(extraCommands, newTokenCmd) }
@@ -38,7 +37,7 @@ instance role…); with --role-arn the token is signed as that role.`,
 			if err != nil {
 				return &exitError{code: 2, err: fmt.Errorf("token: %w", err)}
 			}
-			gen := eksfargate.NewTokenGenerator(cfg, func(o *eksfargate.TokenOptions) { o.RoleARN = f.roleARN })
+			gen := kubeauth.NewTokenGenerator(cfg, func(o *kubeauth.TokenOptions) { o.RoleARN = f.roleARN })
 			tok, err := gen.Token(cmd.Context(), cluster)
 			if err != nil {
 				return &exitError{code: 2, err: err}

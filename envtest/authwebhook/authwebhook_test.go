@@ -23,7 +23,7 @@ import (
 	authnv1 "k8s.io/api/authentication/v1"
 	"k8s.io/client-go/tools/clientcmd"
 
-	"github.com/fargatekit/fargatekit/eksfargate"
+	"github.com/fargatekit/fargatekit/eksfargate/kubeauth"
 	"github.com/fargatekit/fargatekit/envtest"
 	"github.com/fargatekit/fargatekit/envtest/authwebhook"
 )
@@ -50,9 +50,9 @@ func review(t *testing.T, s *authwebhook.Server, token string) authnv1.TokenRevi
 	return out.Status
 }
 
-func tokenFor(t *testing.T, cfg aws.Config, cluster string, now time.Time, opts ...func(*eksfargate.TokenOptions)) string {
+func tokenFor(t *testing.T, cfg aws.Config, cluster string, now time.Time, opts ...func(*kubeauth.TokenOptions)) string {
 	t.Helper()
-	tok, err := eksfargate.NewTokenGenerator(cfg, append(opts, func(o *eksfargate.TokenOptions) { o.Now = func() time.Time { return now } })...).Token(context.Background(), cluster)
+	tok, err := kubeauth.NewTokenGenerator(cfg, append(opts, func(o *kubeauth.TokenOptions) { o.Now = func() time.Time { return now } })...).Token(context.Background(), cluster)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,7 +170,7 @@ func TestMapsThroughAWSAuth(t *testing.T) {
 		wantGroups []string
 	}{
 		{"user", tokenFor(t, alice, "eks-test", now), "alice", []string{"viewers", "devs"}},
-		{"assumed role", tokenFor(t, alice, "eks-test", now, func(o *eksfargate.TokenOptions) {
+		{"assumed role", tokenFor(t, alice, "eks-test", now, func(o *kubeauth.TokenOptions) {
 			o.RoleARN, o.SessionName = "arn:aws:iam::123456789012:role/team/dev", "alice.session"
 		}), "dev:alice.session@123456789012", []string{"devs"}},
 	}
@@ -239,7 +239,7 @@ func TestMapsThroughAccessEntries(t *testing.T) {
 	if !st.Authenticated || st.User.Username != "arn:aws:iam::123456789012:user/alice" || strings.Join(st.User.Groups, ",") != "viewers" {
 		t.Errorf("alice: %+v", st)
 	}
-	st = review(t, s, tokenFor(t, alice, "eks-test", now, func(o *eksfargate.TokenOptions) {
+	st = review(t, s, tokenFor(t, alice, "eks-test", now, func(o *kubeauth.TokenOptions) {
 		o.RoleARN, o.SessionName = "arn:aws:iam::123456789012:role/team/dev", "s1"
 	}))
 	if !st.Authenticated || st.User.Username != "arn:aws:sts::123456789012:assumed-role/dev/s1" || strings.Join(st.User.Groups, ",") != "devs" {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/fargatekit/fargatekit/audit"
 	"github.com/fargatekit/fargatekit/eksfargate"
+	"github.com/fargatekit/fargatekit/eksfargate/access"
 	"github.com/fargatekit/fargatekit/envtest"
 	"github.com/fargatekit/fargatekit/iamtrust"
 )
@@ -209,7 +210,7 @@ func buildCluster(ctx context.Context, t *testing.T, cfg aws.Config, kube *envte
 	t.Helper()
 	// What EKS puts into a new cluster, with CoreDNS as the coredns addon
 	// leaves it once computeType is Fargate (no addon manager runs here).
-	if err := envtest.Seed(ctx, kube.Client, envtest.SeedOptions{AuthenticationMode: eksfargate.AuthModeAPI, CoreDNSWithoutComputeType: true}); err != nil {
+	if err := envtest.Seed(ctx, kube.Client, envtest.SeedOptions{AuthenticationMode: access.AuthModeAPI, CoreDNSWithoutComputeType: true}); err != nil {
 		t.Fatal(err)
 	}
 	key, err := kms.NewFromConfig(cfg).CreateKey(ctx, &kms.CreateKeyInput{Description: aws.String("nightly secrets")})

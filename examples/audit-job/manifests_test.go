@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/fargatekit/fargatekit/audit"
 	"io"
 	"os"
 	"path"
@@ -15,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/fargatekit/fargatekit/audit"
 
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	batchv1 "k8s.io/api/batch/v1"

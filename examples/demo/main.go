@@ -43,6 +43,8 @@ import (
 
 	"github.com/fargatekit/fargatekit/audit"
 	"github.com/fargatekit/fargatekit/eksfargate"
+	"github.com/fargatekit/fargatekit/eksfargate/access"
+	"github.com/fargatekit/fargatekit/eksfargate/kubeauth"
 	"github.com/fargatekit/fargatekit/envtest"
 	"github.com/fargatekit/fargatekit/envtest/authwebhook"
 	"github.com/fargatekit/fargatekit/iamtrust"
@@ -250,7 +252,7 @@ func startEnv(ctx context.Context) (*env, error) {
 	// leaves it once its computeType is Fargate: without the
 	// eks.amazonaws.com/compute-type annotation.
 	if err := envtest.Seed(ctx, e.kube.Client, envtest.SeedOptions{
-		AuthenticationMode:        eksfargate.AuthModeAPIAndConfigMap,
+		AuthenticationMode:        access.AuthModeAPIAndConfigMap,
 		CoreDNSWithoutComputeType: true,
 	}); err != nil {
 		e.stop()
@@ -381,9 +383,9 @@ func useKubeconfig(ctx context.Context, n *narrator, e *env, spec *eksfargate.Sp
 	}
 	defer os.RemoveAll(dir)
 	path := filepath.Join(dir, "config")
-	err = eksfargate.WriteKubeconfig(path, eksfargate.KubeconfigCluster{
+	err = kubeauth.WriteKubeconfig(path, kubeauth.KubeconfigCluster{
 		Name: spec.Name, Region: spec.Region, Endpoint: e.kube.Config.Host, CAData: e.kube.CACert,
-	}, eksfargate.KubeconfigOptions{Exec: eksfargate.ExecAWSCLI, SetCurrent: true})
+	}, kubeauth.KubeconfigOptions{Exec: kubeauth.ExecAWSCLI, SetCurrent: true})
 	if err != nil {
 		return err
 	}

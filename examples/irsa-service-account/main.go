@@ -57,7 +57,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/fargatekit/fargatekit/audit"
-	"github.com/fargatekit/fargatekit/eksfargate"
+	"github.com/fargatekit/fargatekit/eksfargate/kubeauth"
 	"github.com/fargatekit/fargatekit/iamtrust"
 	"github.com/fargatekit/fargatekit/irsa"
 	"github.com/fargatekit/fargatekit/plan"
@@ -97,7 +97,7 @@ func run(ctx context.Context, cfg Config, stdout io.Writer) error {
 	}
 	rc := cfg.Kube
 	if rc == nil {
-		if rc, err = eksfargate.RESTConfigForCluster(ctx, cfg.AWS, cfg.Cluster); err != nil {
+		if rc, err = kubeauth.RESTConfigForCluster(ctx, cfg.AWS, cfg.Cluster); err != nil {
 			return err
 		}
 	}

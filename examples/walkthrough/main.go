@@ -49,6 +49,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/fargatekit/fargatekit/eksfargate"
+	"github.com/fargatekit/fargatekit/eksfargate/kubeauth"
 	"github.com/fargatekit/fargatekit/plan"
 )
 
@@ -140,7 +141,7 @@ func run(ctx context.Context, cfg aws.Config, o options, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	c := eksfargate.KubeconfigCluster{
+	c := kubeauth.KubeconfigCluster{
 		Name: spec.Name, Region: spec.Region, Endpoint: aws.ToString(dc.Cluster.Endpoint), ARN: aws.ToString(dc.Cluster.Arn),
 	}
 	if dc.Cluster.CertificateAuthority != nil {
@@ -150,7 +151,7 @@ func run(ctx context.Context, cfg aws.Config, o options, out io.Writer) error {
 			return fmt.Errorf("cluster %s: certificate authority data is not base64: %w", spec.Name, err)
 		}
 	}
-	if err := eksfargate.WriteKubeconfig(o.Kubeconfig, c, eksfargate.KubeconfigOptions{SetCurrent: true}); err != nil {
+	if err := kubeauth.WriteKubeconfig(o.Kubeconfig, c, kubeauth.KubeconfigOptions{SetCurrent: true}); err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "kubeconfig written to %s\n", o.Kubeconfig)

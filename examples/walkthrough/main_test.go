@@ -15,7 +15,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 
-	"github.com/fargatekit/fargatekit/eksfargate"
+	"github.com/fargatekit/fargatekit/eksfargate/access"
 	"github.com/fargatekit/fargatekit/envtest"
 )
 
@@ -46,7 +46,7 @@ func TestWalkthrough(t *testing.T) {
 	a := envtest.NewAWS(t)
 	k := envtest.NewKube(t)
 	ctx := context.Background()
-	if err := envtest.Seed(ctx, k.Client, envtest.SeedOptions{AuthenticationMode: eksfargate.AuthModeAPIAndConfigMap, CoreDNSWithoutComputeType: true}); err != nil {
+	if err := envtest.Seed(ctx, k.Client, envtest.SeedOptions{AuthenticationMode: access.AuthModeAPIAndConfigMap, CoreDNSWithoutComputeType: true}); err != nil {
 		t.Fatal(err)
 	}
 	cfg := a.Config("ap-northeast-1")

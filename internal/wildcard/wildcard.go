@@ -55,3 +55,33 @@ func HasWildcard(pattern string) bool {
 	}
 	return false
 }
+
+// MatchSelector reports whether a pod in namespace with labels is selected
+// by a Fargate profile selector (namespacePattern, labelPatterns): the
+// namespace matches namespacePattern, and each entry of labelPatterns
+// matches some label of the pod (keys and values may use '*' and '?', as
+// EKS allows). It is the one implementation of selector matching that
+// eksfargate.Selector.Matches and coredns.Selector.Matches share.
+func MatchSelector(namespacePattern string, labelPatterns map[string]string, namespace string, labels map[string]string) bool {
+	if !Match(namespacePattern, namespace) {
+		return false
+	}
+	for k, v := range labelPatterns {
+		if pv, ok := labels[k]; ok && Match(v, pv) {
+			continue
+		}
+		found := false
+		if HasWildcard(k) {
+			for pk, pv := range labels {
+				if Match(k, pk) && Match(v, pv) {
+					found = true
+					break
+				}
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}

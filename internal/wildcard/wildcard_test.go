@@ -65,3 +65,27 @@ func FuzzMatch(f *testing.F) {
 		}
 	})
 }
+
+func TestMatchSelector(t *testing.T) {
+	pod := map[string]string{"k8s-app": "kube-dns", "tier": "control"}
+	tests := []struct {
+		ns     string
+		labels map[string]string
+		want   bool
+		why    string
+	}{
+		{"kube-system", nil, true, "no labels: the namespace decides"},
+		{"kube-*", nil, true, "a wildcard namespace"},
+		{"default", nil, false, "another namespace"},
+		{"kube-system", map[string]string{"k8s-app": "kube-dns"}, true, "a label the pod carries"},
+		{"kube-system", map[string]string{"k8s-app": "kube-*"}, true, "a wildcard value"},
+		{"kube-system", map[string]string{"k8s-*": "kube-dns"}, true, "a wildcard key"},
+		{"kube-system", map[string]string{"k8s-app": "kube-dns", "tier": "web"}, false, "every label must match"},
+		{"kube-system", map[string]string{"missing": "*"}, false, "a key the pod lacks"},
+	}
+	for _, tt := range tests {
+		if got := MatchSelector(tt.ns, tt.labels, "kube-system", pod); got != tt.want {
+			t.Errorf("%s: MatchSelector(%q, %v) = %v, want %v", tt.why, tt.ns, tt.labels, got, tt.want)
+		}
+	}
+}

@@ -1,4 +1,4 @@
-package eksfargate
+package kubeauth
 
 import (
 	"errors"

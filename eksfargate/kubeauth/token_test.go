@@ -1,4 +1,4 @@
-package eksfargate_test
+package kubeauth_test
 
 import (
 	"context"
@@ -14,7 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/fargatekit/fargatekit/eksfargate"
+	"github.com/fargatekit/fargatekit/eksfargate/kubeauth"
 )
 
 var tokenClock = time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
@@ -63,7 +63,7 @@ func TestTokenRoundTrip(t *testing.T) {
 			if tt.endpoint != "" {
 				cfg.BaseEndpoint = aws.String(tt.endpoint)
 			}
-			gen := eksfargate.NewTokenGenerator(cfg, func(o *eksfargate.TokenOptions) { o.Now = func() time.Time { return tokenClock } })
+			gen := kubeauth.NewTokenGenerator(cfg, func(o *kubeauth.TokenOptions) { o.Now = func() time.Time { return tokenClock } })
 			tok, err := gen.Token(context.Background(), "eks-test")
 			if err != nil {
 				t.Fatal(err)
@@ -101,7 +101,7 @@ func TestTokenRoundTrip(t *testing.T) {
 				t.Errorf("expiration = %s, want signing time + 14 min", tok.Expiration)
 			}
 			// ParseToken agrees with the hand decoding.
-			pu, err := eksfargate.ParseToken(tok.Value)
+			pu, err := kubeauth.ParseToken(tok.Value)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -116,7 +116,7 @@ func TestTokenRoundTrip(t *testing.T) {
 // a different signature for another cluster, because x-k8s-aws-id is signed;
 // and the same inputs give the same token (the signature is deterministic).
 func TestTokenSignatureBindsCluster(t *testing.T) {
-	gen := eksfargate.NewTokenGenerator(tokenConfig("eu-west-1"), func(o *eksfargate.TokenOptions) { o.Now = func() time.Time { return tokenClock } })
+	gen := kubeauth.NewTokenGenerator(tokenConfig("eu-west-1"), func(o *kubeauth.TokenOptions) { o.Now = func() time.Time { return tokenClock } })
 	a, _ := gen.Token(context.Background(), "cluster-a")
 	a2, _ := gen.Token(context.Background(), "cluster-a")
 	b, _ := gen.Token(context.Background(), "cluster-b")
@@ -132,7 +132,7 @@ func TestTokenSignatureBindsCluster(t *testing.T) {
 }
 
 func TestTokenExecCredential(t *testing.T) {
-	tok := eksfargate.Token{Value: "k8s-aws-v1.abc", Expiration: time.Date(2026, 3, 4, 5, 20, 7, 500, time.UTC)}
+	tok := kubeauth.Token{Value: "k8s-aws-v1.abc", Expiration: time.Date(2026, 3, 4, 5, 20, 7, 500, time.UTC)}
 	b, err := tok.ExecCredentialJSON()
 	if err != nil {
 		t.Fatal(err)
@@ -165,23 +165,23 @@ func TestParseTokenErrors(t *testing.T) {
 		{enc(strings.Replace(good, "%3Bx-k8s-aws-id", "", 1)), "cluster not signed", "signed headers"},
 	}
 	for _, tt := range tests {
-		if _, err := eksfargate.ParseToken(tt.tok); err == nil || !strings.Contains(err.Error(), tt.want) {
+		if _, err := kubeauth.ParseToken(tt.tok); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: ParseToken(%q) err = %v, want %q", tt.why, tt.tok, err, tt.want)
 		}
 	}
-	if _, err := eksfargate.ParseToken(enc(good)); err != nil {
+	if _, err := kubeauth.ParseToken(enc(good)); err != nil {
 		t.Errorf("good token: %v", err)
 	}
 }
 
 func FuzzParseToken(f *testing.F) {
-	gen := eksfargate.NewTokenGenerator(tokenConfig("eu-west-1"), func(o *eksfargate.TokenOptions) { o.Now = func() time.Time { return tokenClock } })
+	gen := kubeauth.NewTokenGenerator(tokenConfig("eu-west-1"), func(o *kubeauth.TokenOptions) { o.Now = func() time.Time { return tokenClock } })
 	tok, _ := gen.Token(context.Background(), "eks-test")
 	f.Add(tok.Value)
 	f.Add("k8s-aws-v1.")
 	f.Add("k8s-aws-v1.aHR0cHM6Ly8=")
 	f.Fuzz(func(t *testing.T, s string) {
-		u, err := eksfargate.ParseToken(s)
+		u, err := kubeauth.ParseToken(s)
 		if err != nil {
 			return
 		}
@@ -192,7 +192,7 @@ func FuzzParseToken(f *testing.F) {
 }
 
 func ExampleToken_ExecCredentialJSON() {
-	tok := eksfargate.Token{Value: "k8s-aws-v1.aHR0cHM6Ly9zdHM", Expiration: time.Date(2026, 1, 2, 3, 18, 5, 0, time.UTC)}
+	tok := kubeauth.Token{Value: "k8s-aws-v1.aHR0cHM6Ly9zdHM", Expiration: time.Date(2026, 1, 2, 3, 18, 5, 0, time.UTC)}
 	b, _ := tok.ExecCredentialJSON()
 	fmt.Println(string(b))
 	// Output:

@@ -1,4 +1,4 @@
-package eksfargate_test
+package access_test
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/fargatekit/fargatekit/eksfargate"
+	"github.com/fargatekit/fargatekit/eksfargate/access"
 	"github.com/fargatekit/fargatekit/envtest"
 	"github.com/fargatekit/fargatekit/plan"
 )
@@ -27,33 +28,33 @@ func TestValidateAccess(t *testing.T) {
 		name      string
 		mode      string
 		migrate   bool
-		mappings  []eksfargate.AccessMapping
+		mappings  []access.Mapping
 		wantPaths []string
 	}{
-		{"valid", "", false, []eksfargate.AccessMapping{{ARN: role, Groups: []string{"devs"}, AccessPolicies: []eksfargate.AccessPolicy{{PolicyARN: view, Namespaces: []string{"apps"}}}}}, nil},
-		{"system:masters without opt-in", eksfargate.AuthModeConfigMap, false, []eksfargate.AccessMapping{{ARN: role, Groups: []string{"system:masters"}}}, []string{"spec.access.mappings[0].groups[0]"}},
-		{"system:masters with opt-in", eksfargate.AuthModeConfigMap, false, []eksfargate.AccessMapping{{ARN: role, Groups: []string{"system:masters"}, AllowClusterAdmin: true}}, nil},
-		{"admin policy without opt-in", "", false, []eksfargate.AccessMapping{{ARN: role, AccessPolicies: []eksfargate.AccessPolicy{{PolicyARN: admin}}}}, []string{"spec.access.mappings[0].accessPolicies[0].policyARN"}},
-		{"admin policy with opt-in", "", false, []eksfargate.AccessMapping{{ARN: role, AllowClusterAdmin: true, AccessPolicies: []eksfargate.AccessPolicy{{PolicyARN: admin}}}}, nil},
-		{"other system group with access entries", eksfargate.AuthModeAPI, false, []eksfargate.AccessMapping{{ARN: role, Groups: []string{"system:bootstrappers"}}}, []string{"spec.access.mappings[0].groups[0]"}},
-		{"other system group in aws-auth only", eksfargate.AuthModeConfigMap, false, []eksfargate.AccessMapping{{ARN: role, Groups: []string{"system:bootstrappers"}}}, nil},
-		{"reserved username with access entries", eksfargate.AuthModeAPIAndConfigMap, false, []eksfargate.AccessMapping{{ARN: role, Username: "eks:admin"}}, []string{"spec.access.mappings[0].username"}},
-		{"node username", eksfargate.AuthModeConfigMap, false, []eksfargate.AccessMapping{{ARN: role, Username: "system:node:{{EC2PrivateDNSName}}"}}, []string{"spec.access.mappings[0].username"}},
-		{"same role twice, path and case aside", "", false, []eksfargate.AccessMapping{{ARN: role}, {ARN: "arn:aws:iam::123456789012:role/team/DEV"}}, []string{"spec.access.mappings[1].arn"}},
-		{"session ARN", "", false, []eksfargate.AccessMapping{{ARN: "arn:aws:sts::123456789012:assumed-role/dev/s"}}, []string{"spec.access.mappings[0].arn"}},
-		{"pod execution role", "", false, []eksfargate.AccessMapping{{ARN: "arn:aws:iam::123456789012:role/AmazonEKSFargatePodExecutionRole"}}, []string{"spec.access.mappings[0].arn"}},
-		{"policies without access entries", eksfargate.AuthModeConfigMap, false, []eksfargate.AccessMapping{{ARN: role, AccessPolicies: []eksfargate.AccessPolicy{{PolicyARN: view}}}}, []string{"spec.access.mappings[0].accessPolicies"}},
-		{"bad policy ARN", "", false, []eksfargate.AccessMapping{{ARN: role, AccessPolicies: []eksfargate.AccessPolicy{{PolicyARN: "arn:aws:iam::aws:policy/ReadOnlyAccess"}}}}, []string{"spec.access.mappings[0].accessPolicies[0].policyARN"}},
-		{"migrate in CONFIG_MAP", eksfargate.AuthModeConfigMap, true, nil, []string{"spec.access.migrateToAccessEntries"}},
+		{"valid", "", false, []access.Mapping{{ARN: role, Groups: []string{"devs"}, AccessPolicies: []access.Policy{{PolicyARN: view, Namespaces: []string{"apps"}}}}}, nil},
+		{"system:masters without opt-in", access.AuthModeConfigMap, false, []access.Mapping{{ARN: role, Groups: []string{"system:masters"}}}, []string{"spec.access.mappings[0].groups[0]"}},
+		{"system:masters with opt-in", access.AuthModeConfigMap, false, []access.Mapping{{ARN: role, Groups: []string{"system:masters"}, AllowClusterAdmin: true}}, nil},
+		{"admin policy without opt-in", "", false, []access.Mapping{{ARN: role, AccessPolicies: []access.Policy{{PolicyARN: admin}}}}, []string{"spec.access.mappings[0].accessPolicies[0].policyARN"}},
+		{"admin policy with opt-in", "", false, []access.Mapping{{ARN: role, AllowClusterAdmin: true, AccessPolicies: []access.Policy{{PolicyARN: admin}}}}, nil},
+		{"other system group with access entries", access.AuthModeAPI, false, []access.Mapping{{ARN: role, Groups: []string{"system:bootstrappers"}}}, []string{"spec.access.mappings[0].groups[0]"}},
+		{"other system group in aws-auth only", access.AuthModeConfigMap, false, []access.Mapping{{ARN: role, Groups: []string{"system:bootstrappers"}}}, nil},
+		{"reserved username with access entries", access.AuthModeAPIAndConfigMap, false, []access.Mapping{{ARN: role, Username: "eks:admin"}}, []string{"spec.access.mappings[0].username"}},
+		{"node username", access.AuthModeConfigMap, false, []access.Mapping{{ARN: role, Username: "system:node:{{EC2PrivateDNSName}}"}}, []string{"spec.access.mappings[0].username"}},
+		{"same role twice, path and case aside", "", false, []access.Mapping{{ARN: role}, {ARN: "arn:aws:iam::123456789012:role/team/DEV"}}, []string{"spec.access.mappings[1].arn"}},
+		{"session ARN", "", false, []access.Mapping{{ARN: "arn:aws:sts::123456789012:assumed-role/dev/s"}}, []string{"spec.access.mappings[0].arn"}},
+		{"pod execution role", "", false, []access.Mapping{{ARN: "arn:aws:iam::123456789012:role/AmazonEKSFargatePodExecutionRole"}}, []string{"spec.access.mappings[0].arn"}},
+		{"policies without access entries", access.AuthModeConfigMap, false, []access.Mapping{{ARN: role, AccessPolicies: []access.Policy{{PolicyARN: view}}}}, []string{"spec.access.mappings[0].accessPolicies"}},
+		{"bad policy ARN", "", false, []access.Mapping{{ARN: role, AccessPolicies: []access.Policy{{PolicyARN: "arn:aws:iam::aws:policy/ReadOnlyAccess"}}}}, []string{"spec.access.mappings[0].accessPolicies[0].policyARN"}},
+		{"migrate in CONFIG_MAP", access.AuthModeConfigMap, true, nil, []string{"spec.access.migrateToAccessEntries"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := eksfargate.NewSpec("eks-test", "eu-west-1")
 			s.Cluster.AuthenticationMode = tt.mode
 			s.PodExecutionRole.ARN = "arn:aws:iam::123456789012:role/AmazonEKSFargatePodExecutionRole"
-			s.Access = eksfargate.AccessSpec{Mappings: tt.mappings, MigrateToAccessEntries: tt.migrate}
+			s.Access = access.Spec{Mappings: tt.mappings, MigrateToAccessEntries: tt.migrate}
 			var got []string
-			for _, p := range eksfargate.ValidateAccess(s) {
+			for _, p := range access.Validate((s).AccessTarget()) {
 				got = append(got, p.Path)
 				if p.Rule == "" || p.Fix == "" {
 					t.Errorf("problem %+v lacks a rule or a fix", p)
@@ -63,8 +64,8 @@ func TestValidateAccess(t *testing.T) {
 				t.Errorf("problems (-want +got):\n%s", d)
 			}
 			if len(tt.wantPaths) > 0 {
-				_, err := eksfargate.PlanAccess(context.Background(), eksfargate.AccessClients{}, s, eksfargate.AuthModeAPI)
-				var ve *eksfargate.ValidationError
+				_, err := access.Plan(context.Background(), access.Clients{}, (s).AccessTarget(), access.AuthModeAPI)
+				var ve *access.ValidationError
 				if !errors.As(err, &ve) {
 					t.Errorf("PlanAccess err = %v, want *ValidationError before anything is read", err)
 				}
@@ -113,14 +114,14 @@ func TestPlanAccessEntriesMigration(t *testing.T) {
 		t.Fatal(err)
 	}
 	spec := awsAuthSpec(
-		eksfargate.AccessMapping{ARN: "arn:aws:iam::123456789012:role/team/dev", Groups: []string{"devs"},
-			AccessPolicies: []eksfargate.AccessPolicy{{PolicyARN: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy", Namespaces: []string{"apps"}}}},
-		eksfargate.AccessMapping{ARN: "arn:aws:iam::123456789012:role/admin", Username: "admin", Groups: []string{"system:masters"}, AllowClusterAdmin: true},
+		access.Mapping{ARN: "arn:aws:iam::123456789012:role/team/dev", Groups: []string{"devs"},
+			AccessPolicies: []access.Policy{{PolicyARN: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy", Namespaces: []string{"apps"}}}},
+		access.Mapping{ARN: "arn:aws:iam::123456789012:role/admin", Username: "admin", Groups: []string{"system:masters"}, AllowClusterAdmin: true},
 	)
-	spec.Cluster.AuthenticationMode = eksfargate.AuthModeAPIAndConfigMap
+	spec.Cluster.AuthenticationMode = access.AuthModeAPIAndConfigMap
 	spec.Access.MigrateToAccessEntries = true
-	clients := eksfargate.AccessClients{EKS: ec, Kube: k.Client}
-	chs, err := eksfargate.PlanAccess(ctx, clients, spec, eksfargate.AuthModeAPIAndConfigMap)
+	clients := access.Clients{EKS: ec, Kube: k.Client}
+	chs, err := access.Plan(ctx, clients, (spec).AccessTarget(), access.AuthModeAPIAndConfigMap)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,7 +161,7 @@ func TestPlanAccessEntriesMigration(t *testing.T) {
 	if _, err := ec.DescribeAccessEntry(ctx, &eks.DescribeAccessEntryInput{ClusterName: aws.String("eks-test"), PrincipalArn: aws.String("arn:aws:iam::123456789012:role/AmazonEKSFargatePodExecutionRole")}); err == nil {
 		t.Error("an access entry was created for the Fargate pod execution role; EKS creates its FARGATE_LINUX entry itself")
 	}
-	chs, err = eksfargate.PlanAccess(ctx, clients, spec, eksfargate.AuthModeAPIAndConfigMap)
+	chs, err = access.Plan(ctx, clients, (spec).AccessTarget(), access.AuthModeAPIAndConfigMap)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,7 +171,7 @@ func TestPlanAccessEntriesMigration(t *testing.T) {
 	// Drop the admin mapping: its aws-auth entry and its access entry go;
 	// the creator's entry (not fargatekit's) stays.
 	spec.Access.Mappings = spec.Access.Mappings[:1]
-	chs, err = eksfargate.PlanAccess(ctx, clients, spec, eksfargate.AuthModeAPIAndConfigMap)
+	chs, err = access.Plan(ctx, clients, (spec).AccessTarget(), access.AuthModeAPIAndConfigMap)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,10 +195,10 @@ func TestPlanAccessEntriesMigration(t *testing.T) {
 func TestPlanAccessBeforeModeChange(t *testing.T) {
 	a := envtest.NewAWS(t)
 	ec := accessCluster(t, a, ekstypes.AuthenticationModeConfigMap)
-	spec := awsAuthSpec(eksfargate.AccessMapping{ARN: "arn:aws:iam::123456789012:role/dev", Groups: []string{"devs"}})
-	spec.Cluster.AuthenticationMode = eksfargate.AuthModeAPI
+	spec := awsAuthSpec(access.Mapping{ARN: "arn:aws:iam::123456789012:role/dev", Groups: []string{"devs"}})
+	spec.Cluster.AuthenticationMode = access.AuthModeAPI
 	a.Proxy.ResetCounts()
-	chs, err := eksfargate.PlanAccess(context.Background(), eksfargate.AccessClients{EKS: ec}, spec, eksfargate.AuthModeConfigMap)
+	chs, err := access.Plan(context.Background(), access.Clients{EKS: ec}, (spec).AccessTarget(), access.AuthModeConfigMap)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package eksfargate_test
+package access_test
 
 import (
 	"bytes"
@@ -23,6 +23,8 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/fargatekit/fargatekit/eksfargate"
+	"github.com/fargatekit/fargatekit/eksfargate/access"
+	"github.com/fargatekit/fargatekit/eksfargate/kubeauth"
 	"github.com/fargatekit/fargatekit/envtest"
 	"github.com/fargatekit/fargatekit/envtest/authwebhook"
 	"github.com/fargatekit/fargatekit/plan"
@@ -49,7 +51,7 @@ func kcfgNewCaller(t *testing.T, ic *iam.Client, name string) kcfgCaller {
 
 // TestKubectlInterop is the end-to-end proof of the cluster side: a
 // kubeconfig written by WriteKubeconfig, tokens made by `aws eks get-token`
-// and by `fargatekit token`, mappings written into aws-auth by PlanAccess,
+// and by `fargatekit token`, mappings written into aws-auth by access.Plan,
 // and kubectl (the installed one) reaching a real kube-apiserver whose
 // token webhook verifies the tokens against the local STS and maps callers
 // through aws-auth as aws-iam-authenticator does. A caller removed from
@@ -101,13 +103,13 @@ func TestKubectlInterop(t *testing.T) {
 		t.Fatal(err)
 	}
 	spec := awsAuthSpec(
-		eksfargate.AccessMapping{ARN: alice.arn, Username: "alice", Groups: []string{"fk-viewers"}},
-		eksfargate.AccessMapping{ARN: devARN, Username: "dev:{{SessionName}}", Groups: []string{"fk-viewers"}},
+		access.Mapping{ARN: alice.arn, Username: "alice", Groups: []string{"fk-viewers"}},
+		access.Mapping{ARN: devARN, Username: "dev:{{SessionName}}", Groups: []string{"fk-viewers"}},
 	)
 	kcfgApplyAccess(t, k.Client, spec)
 
 	dir := t.TempDir()
-	cluster := eksfargate.KubeconfigCluster{Name: "eks-test", Region: "eu-west-1", Endpoint: k.Config.Host, CAData: k.CACert,
+	cluster := kubeauth.KubeconfigCluster{Name: "eks-test", Region: "eu-west-1", Endpoint: k.Config.Host, CAData: k.CACert,
 		ARN: "arn:aws:eks:eu-west-1:123456789012:cluster/eks-test"}
 	kubectlAs := func(t *testing.T, kubeconfig string, c kcfgCaller, args ...string) (string, string, error) {
 		t.Helper()
@@ -135,10 +137,10 @@ func TestKubectlInterop(t *testing.T) {
 		}
 		return r.Status.UserInfo
 	}
-	write := func(t *testing.T, name string, o eksfargate.KubeconfigOptions) string {
+	write := func(t *testing.T, name string, o kubeauth.KubeconfigOptions) string {
 		t.Helper()
 		p := filepath.Join(dir, name)
-		if err := eksfargate.WriteKubeconfig(p, cluster, o); err != nil {
+		if err := kubeauth.WriteKubeconfig(p, cluster, o); err != nil {
 			t.Fatal(err)
 		}
 		return p
@@ -152,7 +154,7 @@ func TestKubectlInterop(t *testing.T) {
 		if !hasAWS {
 			t.Fatal("the aws CLI is needed for this interop test (.ci/run installs it)")
 		}
-		kc := write(t, "aws-user", eksfargate.KubeconfigOptions{})
+		kc := write(t, "aws-user", kubeauth.KubeconfigOptions{})
 		ui := whoami(t, kc, alice)
 		if ui.Username != "alice" || !contains(ui.Groups, "fk-viewers") || !contains(ui.Groups, "system:authenticated") {
 			t.Errorf("kubectl is %+v, want alice in fk-viewers", ui)
@@ -165,7 +167,7 @@ func TestKubectlInterop(t *testing.T) {
 		if !hasAWS {
 			t.Fatal("the aws CLI is needed for this interop test (.ci/run installs it)")
 		}
-		kc := write(t, "aws-role", eksfargate.KubeconfigOptions{RoleARN: devARN})
+		kc := write(t, "aws-role", kubeauth.KubeconfigOptions{RoleARN: devARN})
 		ui := whoami(t, kc, carol) // carol is not mapped, the role she assumes is
 		if ui.Username != "dev:EKSGetTokenAuth" || !contains(ui.Groups, "fk-viewers") {
 			t.Errorf("kubectl is %+v, want the dev role's mapping with the CLI's session name", ui)
@@ -177,11 +179,11 @@ func TestKubectlInterop(t *testing.T) {
 		if out, err := build.CombinedOutput(); err != nil {
 			t.Fatalf("build cmd/fargatekit: %v\n%s", err, out)
 		}
-		kc := write(t, "native", eksfargate.KubeconfigOptions{Exec: eksfargate.ExecFargatekit, Command: bin})
+		kc := write(t, "native", kubeauth.KubeconfigOptions{Exec: kubeauth.ExecFargatekit, Command: bin})
 		if ui := whoami(t, kc, alice); ui.Username != "alice" {
 			t.Errorf("kubectl is %+v, want alice", ui)
 		}
-		kc = write(t, "native-role", eksfargate.KubeconfigOptions{Exec: eksfargate.ExecFargatekit, Command: bin, RoleARN: devARN})
+		kc = write(t, "native-role", kubeauth.KubeconfigOptions{Exec: kubeauth.ExecFargatekit, Command: bin, RoleARN: devARN})
 		if ui := whoami(t, kc, carol); ui.Username != "dev:fargatekit-token" {
 			t.Errorf("kubectl is %+v, want the dev role's mapping", ui)
 		}
@@ -189,10 +191,10 @@ func TestKubectlInterop(t *testing.T) {
 	t.Run("RESTConfigForCluster", func(t *testing.T) {
 		ccfg := cfg.Copy()
 		ccfg.Credentials = credentials.NewStaticCredentialsProvider(carol.key, carol.secret, "")
-		rc, err := eksfargate.RESTConfigForCluster(ctx, ccfg, "eks-test", func(o *eksfargate.RESTConfigOptions) {
+		rc, err := kubeauth.RESTConfigForCluster(ctx, ccfg, "eks-test", func(o *kubeauth.RESTConfigOptions) {
 			o.Cluster = &ekstypes.Cluster{Name: aws.String("eks-test"), Endpoint: aws.String(k.Config.Host),
 				CertificateAuthority: &ekstypes.Certificate{Data: aws.String(base64.StdEncoding.EncodeToString(k.CACert))}}
-			o.Token = []func(*eksfargate.TokenOptions){func(to *eksfargate.TokenOptions) { to.RoleARN, to.SessionName = devARN, "client-go" }}
+			o.Token = []func(*kubeauth.TokenOptions){func(to *kubeauth.TokenOptions) { to.RoleARN, to.SessionName = devARN, "client-go" }}
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -210,7 +212,7 @@ func TestKubectlInterop(t *testing.T) {
 		}
 	})
 	t.Run("unmapped and removed callers are refused", func(t *testing.T) {
-		kc := write(t, "refused", eksfargate.KubeconfigOptions{Exec: eksfargate.ExecAWSCLI})
+		kc := write(t, "refused", kubeauth.KubeconfigOptions{Exec: kubeauth.ExecAWSCLI})
 		if !hasAWS {
 			t.Fatal("the aws CLI is needed for this interop test (.ci/run installs it)")
 		}
@@ -241,7 +243,7 @@ func kcfgApplyAccess(t *testing.T, c kubernetes.Interface, spec *eksfargate.Spec
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	chs, err := eksfargate.PlanAccess(ctx, eksfargate.AccessClients{Kube: c}, spec, eksfargate.AuthModeConfigMap)
+	chs, err := access.Plan(ctx, access.Clients{Kube: c}, spec.AccessTarget(), access.AuthModeConfigMap)
 	if err != nil {
 		t.Fatal(err)
 	}

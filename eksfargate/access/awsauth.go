@@ -1,4 +1,4 @@
-package eksfargate
+package access
 
 import (
 	"bytes"
@@ -465,7 +465,7 @@ func awsAuthKey(arn string) string {
 type AWSAuthEdit struct {
 	// Upsert adds or updates these mappings; the ARN's type (role or user)
 	// decides between mapRoles and mapUsers.
-	Upsert []AccessMapping
+	Upsert []Mapping
 	// Remove deletes the mappings of these ARNs.
 	Remove []string
 }
@@ -699,7 +699,7 @@ func (e *awsAuthEditor[T]) render(orig string) string {
 // AWSAuthUsername is the username the mapping gets in aws-auth: Username,
 // or by default what EKS gives an access entry: the user ARN for users, and
 // arn:PARTITION:sts::ACCOUNT:assumed-role/NAME/{{SessionName}} for roles.
-func (m AccessMapping) AWSAuthUsername() string {
+func (m Mapping) AWSAuthUsername() string {
 	if m.Username != "" {
 		return m.Username
 	}

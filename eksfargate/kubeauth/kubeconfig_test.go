@@ -1,4 +1,4 @@
-package eksfargate_test
+package kubeauth_test
 
 import (
 	"flag"
@@ -11,7 +11,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
-	"github.com/fargatekit/fargatekit/eksfargate"
+	"github.com/fargatekit/fargatekit/eksfargate/kubeauth"
 )
 
 func init() {
@@ -48,7 +48,7 @@ func kcfgGolden(t *testing.T, name string, got []byte) {
 	}
 }
 
-var kcfgCluster = eksfargate.KubeconfigCluster{
+var kcfgCluster = kubeauth.KubeconfigCluster{
 	Name:     "eks-test",
 	Region:   "ap-northeast-1",
 	Endpoint: "https://ABCDEF.gr7.ap-northeast-1.eks.amazonaws.com",
@@ -84,12 +84,12 @@ func TestWriteKubeconfigMerge(t *testing.T) {
 	if err := os.WriteFile(path, []byte(kcfgOther), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := eksfargate.WriteKubeconfig(path, kcfgCluster, eksfargate.KubeconfigOptions{RoleARN: "arn:aws:iam::123456789012:role/admin", Profile: "prod"}); err != nil {
+	if err := kubeauth.WriteKubeconfig(path, kcfgCluster, kubeauth.KubeconfigOptions{RoleARN: "arn:aws:iam::123456789012:role/admin", Profile: "prod"}); err != nil {
 		t.Fatal(err)
 	}
 	// Once more with the native token command: the entries are replaced,
 	// not duplicated.
-	if err := eksfargate.WriteKubeconfig(path, kcfgCluster, eksfargate.KubeconfigOptions{Exec: eksfargate.ExecFargatekit, ContextName: "eks-test", SetCurrent: true}); err != nil {
+	if err := kubeauth.WriteKubeconfig(path, kcfgCluster, kubeauth.KubeconfigOptions{Exec: kubeauth.ExecFargatekit, ContextName: "eks-test", SetCurrent: true}); err != nil {
 		t.Fatal(err)
 	}
 	st, err := os.Stat(path)
@@ -127,7 +127,7 @@ func TestWriteKubeconfigKeepsCurrentContext(t *testing.T) {
 	if err := os.WriteFile(path, []byte(kcfgOther), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := eksfargate.WriteKubeconfig(path, kcfgCluster, eksfargate.KubeconfigOptions{}); err != nil {
+	if err := kubeauth.WriteKubeconfig(path, kcfgCluster, kubeauth.KubeconfigOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	cfg, _ := clientcmd.LoadFromFile(path)
@@ -139,7 +139,7 @@ func TestWriteKubeconfigKeepsCurrentContext(t *testing.T) {
 func TestWriteKubeconfigNewFileAndSymlink(t *testing.T) {
 	dir := t.TempDir()
 	real := filepath.Join(dir, "real", "config")
-	if err := eksfargate.WriteKubeconfig(real, kcfgCluster, eksfargate.KubeconfigOptions{}); err != nil {
+	if err := kubeauth.WriteKubeconfig(real, kcfgCluster, kubeauth.KubeconfigOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	cfg, err := clientcmd.LoadFromFile(real)
@@ -155,7 +155,7 @@ func TestWriteKubeconfigNewFileAndSymlink(t *testing.T) {
 	}
 	other := kcfgCluster
 	other.Name, other.ARN = "second", "arn:aws:eks:ap-northeast-1:123456789012:cluster/second"
-	if err := eksfargate.WriteKubeconfig(link, other, eksfargate.KubeconfigOptions{}); err != nil {
+	if err := kubeauth.WriteKubeconfig(link, other, kubeauth.KubeconfigOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if fi, _ := os.Lstat(link); fi.Mode()&os.ModeSymlink == 0 {
@@ -178,7 +178,7 @@ func TestWriteKubeconfigMalformed(t *testing.T) {
 			if err := os.WriteFile(path, []byte(tt.content), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			err := eksfargate.WriteKubeconfig(path, kcfgCluster, eksfargate.KubeconfigOptions{})
+			err := kubeauth.WriteKubeconfig(path, kcfgCluster, kubeauth.KubeconfigOptions{})
 			if err == nil || !strings.Contains(err.Error(), "not a valid kubeconfig") {
 				t.Fatalf("%s: err = %v, want a clear error", tt.why, err)
 			}
@@ -196,22 +196,22 @@ func TestWriteKubeconfigMalformed(t *testing.T) {
 func TestKubeconfigExecConfig(t *testing.T) {
 	tests := []struct {
 		name string
-		o    eksfargate.KubeconfigOptions
+		o    kubeauth.KubeconfigOptions
 		want clientcmdapi.ExecConfig
 	}{
-		{"aws cli", eksfargate.KubeconfigOptions{}, clientcmdapi.ExecConfig{
+		{"aws cli", kubeauth.KubeconfigOptions{}, clientcmdapi.ExecConfig{
 			Command: "aws", Args: []string{"--region", "ap-northeast-1", "eks", "get-token", "--cluster-name", "eks-test", "--output", "json"},
 			APIVersion: "client.authentication.k8s.io/v1beta1", InteractiveMode: clientcmdapi.NeverExecInteractiveMode}},
-		{"aws cli, role and profile", eksfargate.KubeconfigOptions{RoleARN: "arn:aws:iam::123456789012:role/r", Profile: "p"}, clientcmdapi.ExecConfig{
+		{"aws cli, role and profile", kubeauth.KubeconfigOptions{RoleARN: "arn:aws:iam::123456789012:role/r", Profile: "p"}, clientcmdapi.ExecConfig{
 			Command: "aws", Args: []string{"--region", "ap-northeast-1", "eks", "get-token", "--cluster-name", "eks-test", "--output", "json", "--role-arn", "arn:aws:iam::123456789012:role/r"},
 			Env:        []clientcmdapi.ExecEnvVar{{Name: "AWS_PROFILE", Value: "p"}},
 			APIVersion: "client.authentication.k8s.io/v1beta1", InteractiveMode: clientcmdapi.NeverExecInteractiveMode}},
-		{"fargatekit at a path", eksfargate.KubeconfigOptions{Exec: eksfargate.ExecFargatekit, Command: "/opt/bin/fargatekit", RoleARN: "arn:aws:iam::123456789012:role/r"}, clientcmdapi.ExecConfig{
+		{"fargatekit at a path", kubeauth.KubeconfigOptions{Exec: kubeauth.ExecFargatekit, Command: "/opt/bin/fargatekit", RoleARN: "arn:aws:iam::123456789012:role/r"}, clientcmdapi.ExecConfig{
 			Command: "/opt/bin/fargatekit", Args: []string{"token", "--cluster", "eks-test", "--region", "ap-northeast-1", "--role-arn", "arn:aws:iam::123456789012:role/r"},
 			APIVersion: "client.authentication.k8s.io/v1beta1", InteractiveMode: clientcmdapi.NeverExecInteractiveMode}},
 	}
 	for _, tt := range tests {
-		got, err := eksfargate.KubeconfigExecConfig(kcfgCluster, tt.o)
+		got, err := kubeauth.KubeconfigExecConfig(kcfgCluster, tt.o)
 		if err != nil {
 			t.Fatalf("%s: %v", tt.name, err)
 		}
@@ -219,10 +219,10 @@ func TestKubeconfigExecConfig(t *testing.T) {
 			t.Errorf("%s (-want +got):\n%s", tt.name, d)
 		}
 	}
-	if _, err := eksfargate.KubeconfigExecConfig(kcfgCluster, eksfargate.KubeconfigOptions{Exec: "kubelogin"}); err == nil {
+	if _, err := kubeauth.KubeconfigExecConfig(kcfgCluster, kubeauth.KubeconfigOptions{Exec: "kubelogin"}); err == nil {
 		t.Error("unknown exec accepted")
 	}
-	if err := eksfargate.WriteKubeconfig(filepath.Join(t.TempDir(), "c"), eksfargate.KubeconfigCluster{Name: "x", Region: "r"}, eksfargate.KubeconfigOptions{}); err == nil {
+	if err := kubeauth.WriteKubeconfig(filepath.Join(t.TempDir(), "c"), kubeauth.KubeconfigCluster{Name: "x", Region: "r"}, kubeauth.KubeconfigOptions{}); err == nil {
 		t.Error("a cluster without endpoint accepted")
 	}
 }

@@ -1,4 +1,4 @@
-package eksfargate_test
+package access_test
 
 import (
 	"context"
@@ -18,6 +18,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/fargatekit/fargatekit/eksfargate"
+	"github.com/fargatekit/fargatekit/eksfargate/access"
 	"github.com/fargatekit/fargatekit/envtest"
 	"github.com/fargatekit/fargatekit/plan"
 )
@@ -52,16 +53,16 @@ func awsAuthGet(t testing.TB, c kubernetes.Interface) *corev1.ConfigMap {
 	return cm
 }
 
-func awsAuthParsed(t testing.TB, c kubernetes.Interface) *eksfargate.AWSAuth {
+func awsAuthParsed(t testing.TB, c kubernetes.Interface) *access.AWSAuth {
 	t.Helper()
-	a, err := eksfargate.ParseAWSAuth(awsAuthGet(t, c).Data)
+	a, err := access.ParseAWSAuth(awsAuthGet(t, c).Data)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return a
 }
 
-func awsAuthRoleARNs(a *eksfargate.AWSAuth) []string {
+func awsAuthRoleARNs(a *access.AWSAuth) []string {
 	var out []string
 	for _, r := range a.MapRoles {
 		out = append(out, r.RoleARN)
@@ -107,14 +108,14 @@ func TestApplyAWSAuthInterleavedWriter(t *testing.T) {
 			return
 		}
 		once.Do(func() { // the other writer gets in first
-			if _, err := eksfargate.ApplyAWSAuth(ctx, k.Client, eksfargate.AWSAuthEdit{Upsert: []eksfargate.AccessMapping{
+			if _, err := access.ApplyAWSAuth(ctx, k.Client, access.AWSAuthEdit{Upsert: []access.Mapping{
 				{ARN: "arn:aws:iam::123456789012:user/other", Username: "other"},
 			}}); err != nil {
 				t.Errorf("other writer: %v", err)
 			}
 		})
 	})
-	res, err := eksfargate.ApplyAWSAuth(ctx, client, eksfargate.AWSAuthEdit{Upsert: []eksfargate.AccessMapping{
+	res, err := access.ApplyAWSAuth(ctx, client, access.AWSAuthEdit{Upsert: []access.Mapping{
 		{ARN: "arn:aws:iam::123456789012:role/dev", Username: "dev", Groups: []string{"devs"}},
 	}})
 	if err != nil {
@@ -147,17 +148,17 @@ func TestApplyAWSAuthConcurrentWriters(t *testing.T) {
 	const iterations = 50
 	var conflicts atomic.Int64
 	for i := 0; i < iterations; i++ {
-		a := eksfargate.AccessMapping{ARN: fmt.Sprintf("arn:aws:iam::123456789012:role/writer-a-%d", i), Username: "a"}
-		b := eksfargate.AccessMapping{ARN: fmt.Sprintf("arn:aws:iam::123456789012:user/writer-b-%d", i), Username: "b", Groups: []string{"bs"}}
+		a := access.Mapping{ARN: fmt.Sprintf("arn:aws:iam::123456789012:role/writer-a-%d", i), Username: "a"}
+		b := access.Mapping{ARN: fmt.Sprintf("arn:aws:iam::123456789012:user/writer-b-%d", i), Username: "b", Groups: []string{"bs"}}
 		start := make(chan struct{})
 		var wg sync.WaitGroup
 		errs := make([]error, 2)
-		for w, m := range []eksfargate.AccessMapping{a, b} {
+		for w, m := range []access.Mapping{a, b} {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
 				<-start
-				res, err := eksfargate.ApplyAWSAuth(ctx, k.Client, eksfargate.AWSAuthEdit{Upsert: []eksfargate.AccessMapping{m}})
+				res, err := access.ApplyAWSAuth(ctx, k.Client, access.AWSAuthEdit{Upsert: []access.Mapping{m}})
 				if err == nil && res.Attempts > 1 {
 					conflicts.Add(int64(res.Attempts - 1))
 				}
@@ -202,8 +203,8 @@ func TestApplyAWSAuthMalformed(t *testing.T) {
 			writes.Add(1)
 		}
 	})
-	_, err := eksfargate.ApplyAWSAuth(ctx, client, eksfargate.AWSAuthEdit{Upsert: []eksfargate.AccessMapping{{ARN: "arn:aws:iam::123456789012:role/dev"}}})
-	var ae *eksfargate.AWSAuthError
+	_, err := access.ApplyAWSAuth(ctx, client, access.AWSAuthEdit{Upsert: []access.Mapping{{ARN: "arn:aws:iam::123456789012:role/dev"}}})
+	var ae *access.AWSAuthError
 	if !errors.As(err, &ae) {
 		t.Fatalf("err = %v, want *AWSAuthError", err)
 	}
@@ -215,8 +216,8 @@ func TestApplyAWSAuthMalformed(t *testing.T) {
 		t.Errorf("resourceVersion %s → %s, %d writes: a malformed aws-auth must not be written", before.ResourceVersion, after.ResourceVersion, writes.Load())
 	}
 	// PlanAccess refuses as well, before any change runs.
-	spec := awsAuthSpec(eksfargate.AccessMapping{ARN: "arn:aws:iam::123456789012:role/dev"})
-	if _, err := eksfargate.PlanAccess(ctx, eksfargate.AccessClients{Kube: k.Client}, spec, eksfargate.AuthModeConfigMap); !errors.As(err, &ae) {
+	spec := awsAuthSpec(access.Mapping{ARN: "arn:aws:iam::123456789012:role/dev"})
+	if _, err := access.Plan(ctx, access.Clients{Kube: k.Client}, (spec).AccessTarget(), access.AuthModeConfigMap); !errors.As(err, &ae) {
 		t.Errorf("PlanAccess: err = %v, want *AWSAuthError", err)
 	}
 }
@@ -225,7 +226,7 @@ func TestApplyAWSAuthMalformed(t *testing.T) {
 func TestApplyAWSAuthCreatesMissing(t *testing.T) {
 	k := envtest.NewKube(t)
 	ctx := context.Background()
-	res, err := eksfargate.ApplyAWSAuth(ctx, k.Client, eksfargate.AWSAuthEdit{Upsert: []eksfargate.AccessMapping{{ARN: "arn:aws:iam::123456789012:role/dev", Username: "dev"}}})
+	res, err := access.ApplyAWSAuth(ctx, k.Client, access.AWSAuthEdit{Upsert: []access.Mapping{{ARN: "arn:aws:iam::123456789012:role/dev", Username: "dev"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -235,14 +236,14 @@ func TestApplyAWSAuthCreatesMissing(t *testing.T) {
 	if got := awsAuthRoleARNs(awsAuthParsed(t, k.Client)); len(got) != 1 || got[0] != "arn:aws:iam::123456789012:role/dev" {
 		t.Errorf("aws-auth holds %v", got)
 	}
-	if _, err := eksfargate.ApplyAWSAuth(ctx, k.Client, eksfargate.AWSAuthEdit{}, func(o *eksfargate.AWSAuthOptions) { o.NoCreate = true }); err != nil {
+	if _, err := access.ApplyAWSAuth(ctx, k.Client, access.AWSAuthEdit{}, func(o *access.AWSAuthOptions) { o.NoCreate = true }); err != nil {
 		t.Errorf("existing ConfigMap with NoCreate: %v", err)
 	}
 }
 
-func awsAuthSpec(m ...eksfargate.AccessMapping) *eksfargate.Spec {
+func awsAuthSpec(m ...access.Mapping) *eksfargate.Spec {
 	s := eksfargate.NewSpec("eks-test", "ap-northeast-1")
-	s.Cluster.AuthenticationMode = eksfargate.AuthModeConfigMap
+	s.Cluster.AuthenticationMode = access.AuthModeConfigMap
 	s.PodExecutionRole.ARN = "arn:aws:iam::123456789012:role/AmazonEKSFargatePodExecutionRole"
 	s.Access.Mappings = m
 	return s
@@ -254,13 +255,13 @@ func awsAuthSpec(m ...eksfargate.AccessMapping) *eksfargate.Spec {
 func TestPlanAccessConfigMap(t *testing.T) {
 	k := awsAuthKube(t)
 	ctx := context.Background()
-	clients := eksfargate.AccessClients{Kube: k.Client}
-	dev := eksfargate.AccessMapping{ARN: "arn:aws:iam::123456789012:role/team/dev", Groups: []string{"devs"}}
-	alice := eksfargate.AccessMapping{ARN: "arn:aws:iam::123456789012:user/alice", Username: "alice", Groups: []string{"viewers"}}
+	clients := access.Clients{Kube: k.Client}
+	dev := access.Mapping{ARN: "arn:aws:iam::123456789012:role/team/dev", Groups: []string{"devs"}}
+	alice := access.Mapping{ARN: "arn:aws:iam::123456789012:user/alice", Username: "alice", Groups: []string{"viewers"}}
 
 	apply := func(spec *eksfargate.Spec, wantAction plan.Action, wantSummary string) {
 		t.Helper()
-		chs, err := eksfargate.PlanAccess(ctx, clients, spec, eksfargate.AuthModeConfigMap)
+		chs, err := access.Plan(ctx, clients, (spec).AccessTarget(), access.AuthModeConfigMap)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -288,7 +289,7 @@ func TestPlanAccessConfigMap(t *testing.T) {
 	if strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Errorf("aws-auth holds %v, want %v", got, want)
 	}
-	chs, err := eksfargate.PlanAccess(ctx, clients, awsAuthSpec(dev), eksfargate.AuthModeConfigMap)
+	chs, err := access.Plan(ctx, clients, (awsAuthSpec(dev)).AccessTarget(), access.AuthModeConfigMap)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -308,7 +309,7 @@ func BenchmarkApplyAWSAuth(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		start := time.Now()
-		if _, err := eksfargate.ApplyAWSAuth(ctx, client, eksfargate.AWSAuthEdit{Upsert: []eksfargate.AccessMapping{
+		if _, err := access.ApplyAWSAuth(ctx, client, access.AWSAuthEdit{Upsert: []access.Mapping{
 			{ARN: "arn:aws:iam::123456789012:role/bench", Username: fmt.Sprintf("bench-%d", i)},
 		}}); err != nil {
 			b.Fatal(err)

@@ -1,4 +1,4 @@
-package eksfargate
+package access
 
 import (
 	"errors"
@@ -178,7 +178,7 @@ func TestEditAWSAuthData(t *testing.T) {
 			name:      "add keeps others byte for byte",
 			why:       "the Fargate entry and hand-written entries with comments survive untouched; a role's path is dropped",
 			data:      map[string]string{"mapRoles": awsAuthFargateEntry + other},
-			edit:      AWSAuthEdit{Upsert: []AccessMapping{{ARN: dev, Username: "dev", Groups: []string{"devs"}}}},
+			edit:      AWSAuthEdit{Upsert: []Mapping{{ARN: dev, Username: "dev", Groups: []string{"devs"}}}},
 			wantRoles: awsAuthFargateEntry + other + "- groups:\n  - devs\n  rolearn: arn:aws:iam::123456789012:role/dev\n  username: dev\n",
 			wantRes:   AWSAuthResult{Added: []string{dev}},
 		},
@@ -186,7 +186,7 @@ func TestEditAWSAuthData(t *testing.T) {
 			name:      "update in place",
 			why:       "the same ARN (case and path aside) is updated where it is, not added again",
 			data:      map[string]string{"mapRoles": "- rolearn: arn:aws:iam::123456789012:role/DEV\n  username: old\n" + awsAuthFargateEntry},
-			edit:      AWSAuthEdit{Upsert: []AccessMapping{{ARN: dev, Username: "dev"}}},
+			edit:      AWSAuthEdit{Upsert: []Mapping{{ARN: dev, Username: "dev"}}},
 			wantRoles: "- rolearn: arn:aws:iam::123456789012:role/dev\n  username: dev\n" + awsAuthFargateEntry,
 			wantRes:   AWSAuthResult{Updated: []string{dev}},
 		},
@@ -194,7 +194,7 @@ func TestEditAWSAuthData(t *testing.T) {
 			name:      "duplicates collapse",
 			why:       "two live entries for one ARN are ambiguous; the first is kept and updated",
 			data:      map[string]string{"mapRoles": "- rolearn: arn:aws:iam::123456789012:role/dev\n  username: dev\n" + awsAuthFargateEntry + "- rolearn: arn:aws:iam::123456789012:role/dev\n  username: other\n"},
-			edit:      AWSAuthEdit{Upsert: []AccessMapping{{ARN: dev, Username: "dev"}}},
+			edit:      AWSAuthEdit{Upsert: []Mapping{{ARN: dev, Username: "dev"}}},
 			wantRoles: "- rolearn: arn:aws:iam::123456789012:role/dev\n  username: dev\n" + awsAuthFargateEntry,
 			wantRes:   AWSAuthResult{Updated: []string{dev}},
 		},
@@ -202,14 +202,14 @@ func TestEditAWSAuthData(t *testing.T) {
 			name:      "unchanged",
 			why:       "an equal mapping changes nothing, not even formatting",
 			data:      map[string]string{"mapRoles": "- {rolearn: arn:aws:iam::123456789012:role/dev, username: dev}\n"},
-			edit:      AWSAuthEdit{Upsert: []AccessMapping{{ARN: dev, Username: "dev"}}},
+			edit:      AWSAuthEdit{Upsert: []Mapping{{ARN: dev, Username: "dev"}}},
 			wantRoles: "- {rolearn: arn:aws:iam::123456789012:role/dev, username: dev}\n",
 		},
 		{
 			name:      "user and remove",
 			why:       "users go to mapUsers; removal leaves the other keys alone",
 			data:      map[string]string{"mapRoles": awsAuthFargateEntry + other, "mapUsers": "- userarn: arn:aws:iam::123456789012:user/bob\n  username: bob\n"},
-			edit:      AWSAuthEdit{Upsert: []AccessMapping{{ARN: alice, Groups: []string{"devs"}}}, Remove: []string{"arn:aws:iam::123456789012:role/ops"}},
+			edit:      AWSAuthEdit{Upsert: []Mapping{{ARN: alice, Groups: []string{"devs"}}}, Remove: []string{"arn:aws:iam::123456789012:role/ops"}},
 			wantRoles: awsAuthFargateEntry,
 			wantUsers: "- userarn: arn:aws:iam::123456789012:user/bob\n  username: bob\n- groups:\n  - devs\n  userarn: arn:aws:iam::123456789012:user/alice\n  username: arn:aws:iam::123456789012:user/alice\n",
 			wantRes:   AWSAuthResult{Added: []string{alice}, Removed: []string{"arn:aws:iam::123456789012:role/ops"}},
@@ -218,7 +218,7 @@ func TestEditAWSAuthData(t *testing.T) {
 			name:      "flow style is rendered anew",
 			why:       "entries of a flow list can't be kept as text; the list becomes a block list with the same content",
 			data:      map[string]string{"mapRoles": `[{"rolearn":"arn:aws:iam::123456789012:role/a","username":"a"}]`},
-			edit:      AWSAuthEdit{Upsert: []AccessMapping{{ARN: dev, Username: "dev"}}},
+			edit:      AWSAuthEdit{Upsert: []Mapping{{ARN: dev, Username: "dev"}}},
 			wantRoles: "- rolearn: arn:aws:iam::123456789012:role/a\n  username: a\n- rolearn: arn:aws:iam::123456789012:role/dev\n  username: dev\n",
 			wantRes:   AWSAuthResult{Added: []string{dev}},
 		},
@@ -226,7 +226,7 @@ func TestEditAWSAuthData(t *testing.T) {
 			name:      "indented list keeps its indentation",
 			why:       "new entries follow the list's indentation",
 			data:      map[string]string{"mapRoles": "  - rolearn: arn:aws:iam::123456789012:role/a\n    username: a\n"},
-			edit:      AWSAuthEdit{Upsert: []AccessMapping{{ARN: dev, Username: "dev"}}},
+			edit:      AWSAuthEdit{Upsert: []Mapping{{ARN: dev, Username: "dev"}}},
 			wantRoles: "  - rolearn: arn:aws:iam::123456789012:role/a\n    username: a\n  - rolearn: arn:aws:iam::123456789012:role/dev\n    username: dev\n",
 			wantRes:   AWSAuthResult{Added: []string{dev}},
 		},
@@ -234,7 +234,7 @@ func TestEditAWSAuthData(t *testing.T) {
 			name:    "fargate mapping protected from update",
 			why:     "changing the pod execution role's mapping breaks Fargate scheduling",
 			data:    map[string]string{"mapRoles": awsAuthFargateEntry},
-			edit:    AWSAuthEdit{Upsert: []AccessMapping{{ARN: "arn:aws:iam::123456789012:role/AmazonEKSFargatePodExecutionRole", Username: "x"}}},
+			edit:    AWSAuthEdit{Upsert: []Mapping{{ARN: "arn:aws:iam::123456789012:role/AmazonEKSFargatePodExecutionRole", Username: "x"}}},
 			wantErr: new(*AWSAuthNodeMappingError),
 		},
 		{
@@ -248,7 +248,7 @@ func TestEditAWSAuthData(t *testing.T) {
 			name:    "malformed live",
 			why:     "nothing is computed from a malformed ConfigMap",
 			data:    map[string]string{"mapRoles": awsAuthFargateEntry, "mapUsers": "- userarn: [\n"},
-			edit:    AWSAuthEdit{Upsert: []AccessMapping{{ARN: dev}}},
+			edit:    AWSAuthEdit{Upsert: []Mapping{{ARN: dev}}},
 			wantErr: new(*AWSAuthError),
 		},
 	}
@@ -300,7 +300,7 @@ func FuzzParseAWSAuth(f *testing.F) {
 			return
 		}
 		const arn = "arn:aws:iam::999999999999:role/fuzz-added"
-		out, _, err := EditAWSAuthData(data, AWSAuthEdit{Upsert: []AccessMapping{{ARN: arn, Username: "fuzz", Groups: []string{"g"}}}})
+		out, _, err := EditAWSAuthData(data, AWSAuthEdit{Upsert: []Mapping{{ARN: arn, Username: "fuzz", Groups: []string{"g"}}}})
 		if err != nil {
 			var ne *AWSAuthNodeMappingError
 			if errors.As(err, &ne) {
@@ -342,7 +342,7 @@ func ExampleEditAWSAuthData() {
   rolearn: arn:aws:iam::123456789012:role/AmazonEKSFargatePodExecutionRole
   username: system:node:{{SessionName}}
 `}
-	out, res, err := EditAWSAuthData(data, AWSAuthEdit{Upsert: []AccessMapping{
+	out, res, err := EditAWSAuthData(data, AWSAuthEdit{Upsert: []Mapping{
 		{ARN: "arn:aws:iam::123456789012:role/team/dev", Username: "dev:{{SessionName}}", Groups: []string{"devs"}},
 	}})
 	if err != nil {

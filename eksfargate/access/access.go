@@ -1,4 +1,4 @@
-package eksfargate
+package access
 
 import (
 	"context"
@@ -23,74 +23,28 @@ import (
 
 // Access entry types (EKS).
 const (
-	AccessEntryStandard     = "STANDARD"
-	AccessEntryFargateLinux = "FARGATE_LINUX"
-	AccessEntryEC2Linux     = "EC2_LINUX"
-	AccessEntryEC2Windows   = "EC2_WINDOWS"
+	EntryStandard     = "STANDARD"
+	EntryFargateLinux = "FARGATE_LINUX"
+	EntryEC2Linux     = "EC2_LINUX"
+	EntryEC2Windows   = "EC2_WINDOWS"
 )
 
-// AccessEntryLister lists the access entries of a cluster.
-type AccessEntryLister interface {
-	ListAccessEntries(ctx context.Context, in *eks.ListAccessEntriesInput, optFns ...func(*eks.Options)) (*eks.ListAccessEntriesOutput, error)
-}
-
-// AccessEntryDescriber reads one access entry.
-type AccessEntryDescriber interface {
-	DescribeAccessEntry(ctx context.Context, in *eks.DescribeAccessEntryInput, optFns ...func(*eks.Options)) (*eks.DescribeAccessEntryOutput, error)
-}
-
-// AccessEntryCreator creates an access entry.
-type AccessEntryCreator interface {
-	CreateAccessEntry(ctx context.Context, in *eks.CreateAccessEntryInput, optFns ...func(*eks.Options)) (*eks.CreateAccessEntryOutput, error)
-}
-
-// AccessEntryUpdater updates an access entry's username and groups.
-type AccessEntryUpdater interface {
-	UpdateAccessEntry(ctx context.Context, in *eks.UpdateAccessEntryInput, optFns ...func(*eks.Options)) (*eks.UpdateAccessEntryOutput, error)
-}
-
-// AccessEntryDeleter deletes an access entry.
-type AccessEntryDeleter interface {
-	DeleteAccessEntry(ctx context.Context, in *eks.DeleteAccessEntryInput, optFns ...func(*eks.Options)) (*eks.DeleteAccessEntryOutput, error)
-}
-
-// AccessPolicyLister lists the access policies associated with an entry.
-type AccessPolicyLister interface {
-	ListAssociatedAccessPolicies(ctx context.Context, in *eks.ListAssociatedAccessPoliciesInput, optFns ...func(*eks.Options)) (*eks.ListAssociatedAccessPoliciesOutput, error)
-}
-
-// AccessPolicyAssociator associates an access policy (or changes its scope).
-type AccessPolicyAssociator interface {
-	AssociateAccessPolicy(ctx context.Context, in *eks.AssociateAccessPolicyInput, optFns ...func(*eks.Options)) (*eks.AssociateAccessPolicyOutput, error)
-}
-
-// AccessPolicyDisassociator removes an access policy from an entry.
-type AccessPolicyDisassociator interface {
-	DisassociateAccessPolicy(ctx context.Context, in *eks.DisassociateAccessPolicyInput, optFns ...func(*eks.Options)) (*eks.DisassociateAccessPolicyOutput, error)
-}
-
-// AccessEntryClient is what PlanAccess needs of EKS: the access-entry
+// EntryClient is what Plan needs of EKS: the access-entry
 // reads, and the write path's interface (ops.EKS), through which the
 // access-entry writes go.
-type AccessEntryClient interface {
+type EntryClient interface {
 	ops.EKS
-	AccessEntryLister
-	AccessEntryDescriber
-	AccessEntryCreator
-	AccessEntryUpdater
-	AccessEntryDeleter
-	AccessPolicyLister
-	AccessPolicyAssociator
-	AccessPolicyDisassociator
+	eks.ListAccessEntriesAPIClient
+	observe.AccessEntryAPI
 }
 
-var _ AccessEntryClient = (*eks.Client)(nil)
+var _ EntryClient = (*eks.Client)(nil)
 
-// AccessClients are the clients PlanAccess uses. EKS is needed when the
+// Clients are the clients Plan uses. EKS is needed when the
 // cluster uses access entries, Kube when it uses aws-auth or migrates from it.
-type AccessClients struct {
+type Clients struct {
 	// EKS reads and writes access entries.
-	EKS AccessEntryClient
+	EKS EntryClient
 	// Kube reads and writes aws-auth.
 	Kube kubernetes.Interface
 	// KubeFor builds the Kubernetes client when Kube is nil, for a cluster
@@ -100,8 +54,8 @@ type AccessClients struct {
 	Logger *zap.Logger
 }
 
-func (c AccessClients) kube(ctx context.Context) (kubernetes.Interface, error) {
-	return resolveKube(ctx, c.Kube, c.KubeFor, "access", "AccessClients")
+func (c Clients) kube(ctx context.Context) (kubernetes.Interface, error) {
+	return resolveKube(ctx, c.Kube, c.KubeFor, "access", "Clients")
 }
 
 // resolveKube returns kube, or the client kubeFor builds when kube is nil;
@@ -126,8 +80,8 @@ var accessReservedUsernamePrefixes = []string{"system:", "eks:", "aws:", "amazon
 // accessTargetMode is the authentication mode the cluster will have after
 // apply: the spec's (default API), but never before the live one, because
 // the mode only moves forward.
-func accessTargetMode(spec *Spec, live string) string {
-	want := spec.Cluster.AuthenticationMode
+func accessTargetMode(spec Target, live string) string {
+	want := spec.Mode
 	if want == "" {
 		want = DefaultAuthenticationMode
 	}
@@ -157,22 +111,22 @@ func accessUsesEntries(mode string) bool {
 	return mode == AuthModeAPI || mode == AuthModeAPIAndConfigMap
 }
 
-// ValidateAccess checks spec.Access against what aws-auth and access entries
+// Validate checks spec.Access against what aws-auth and access entries
 // accept, for the spec's authentication mode (default API), and returns
 // every problem. A mapping to system:masters or to the cluster-admin access
 // policy needs AllowClusterAdmin. It is pure.
-func ValidateAccess(spec *Spec) []Problem {
+func Validate(spec Target) []Problem {
 	var probs []Problem
 	add := func(path, rule, fix string) {
 		probs = append(probs, Problem{Path: "spec." + path, Rule: rule, Fix: fix})
 	}
-	mode := spec.Cluster.AuthenticationMode
+	mode := spec.Mode
 	if mode == "" {
 		mode = DefaultAuthenticationMode
 	}
 	entries := accessUsesEntries(mode)
 	podRole := ""
-	if p, err := ParsePrincipalARN(spec.PodExecutionRole.ARN); err == nil {
+	if p, err := ParsePrincipalARN(spec.PodExecutionRoleARN); err == nil {
 		podRole = awsAuthKey(p.String())
 	}
 	if spec.Access.MigrateToAccessEntries && !entries {
@@ -192,7 +146,7 @@ func ValidateAccess(spec *Spec) []Problem {
 		}
 		seen[key] = i
 		if key == podRole {
-			add(path+".arn", m.ARN+" is the Fargate pod execution role, which EKS maps itself (aws-auth username "+FargateNodeUsername+", or a "+AccessEntryFargateLinux+" access entry)", "remove the mapping")
+			add(path+".arn", m.ARN+" is the Fargate pod execution role, which EKS maps itself (aws-auth username "+FargateNodeUsername+", or a "+EntryFargateLinux+" access entry)", "remove the mapping")
 		}
 		if strings.HasPrefix(m.Username, "system:node:") {
 			add(path+".username", fmt.Sprintf("%q is a node identity; EKS maps node roles itself", m.Username), "remove the mapping or use another username")
@@ -263,9 +217,9 @@ func accessAdminPolicyARN(partition string) string {
 	return "arn:" + partition + ":eks::aws:cluster-access-policy/" + accessPolicyName(ClusterAdminAccessPolicy)
 }
 
-// AccessEntryState is an access entry as fargatekit plans it, and as plans
+// EntryState is an access entry as fargatekit plans it, and as plans
 // show it before and after.
-type AccessEntryState struct {
+type EntryState struct {
 	// PrincipalARN is the IAM role or user, with its path.
 	PrincipalARN string `json:"principalArn"`
 	// Type is STANDARD, EC2_LINUX, EC2_WINDOWS or FARGATE_LINUX.
@@ -275,8 +229,8 @@ type AccessEntryState struct {
 	// KubernetesGroups, sorted.
 	KubernetesGroups []string `json:"kubernetesGroups,omitempty"`
 	// AccessPolicies, sorted by policy ARN.
-	AccessPolicies []AccessPolicy `json:"accessPolicies,omitempty"`
-	// Owned is true when fargatekit created the entry (OwnerTag); fargatekit
+	AccessPolicies []Policy `json:"accessPolicies,omitempty"`
+	// Owned is true when fargatekit created the entry (ops.OwnerTag); fargatekit
 	// only deletes owned entries and only removes policies from them.
 	Owned bool `json:"owned,omitempty"`
 	// Source says where the desired entry comes from: "spec" or an aws-auth
@@ -284,7 +238,7 @@ type AccessEntryState struct {
 	Source string `json:"source,omitempty"`
 }
 
-// PlanAccess plans who may use the cluster: the spec's mappings in aws-auth
+// Plan plans who may use the cluster: the spec's mappings in aws-auth
 // (CONFIG_MAP and API_AND_CONFIG_MAP modes) and as access entries (API and
 // API_AND_CONFIG_MAP modes), and, with Access.MigrateToAccessEntries, an
 // access entry for every aws-auth mapping (each listed in the plan; the
@@ -294,8 +248,8 @@ type AccessEntryState struct {
 // target. Mappings fargatekit wrote and the spec no longer has are removed;
 // nothing else is. Validation problems are returned joined, before anything
 // is read.
-func PlanAccess(ctx context.Context, c AccessClients, spec *Spec, liveAuthMode string) ([]plan.Change, error) {
-	if probs := ValidateAccess(spec); len(probs) > 0 {
+func Plan(ctx context.Context, c Clients, spec Target, liveAuthMode string) ([]plan.Change, error) {
+	if probs := Validate(spec); len(probs) > 0 {
 		return nil, &ValidationError{Problems: probs}
 	}
 	log := c.Logger
@@ -307,7 +261,7 @@ func PlanAccess(ctx context.Context, c AccessClients, spec *Spec, liveAuthMode s
 	var live *corev1.ConfigMap
 	if accessUsesConfigMap(target) || spec.Access.MigrateToAccessEntries {
 		if c.Kube == nil && c.KubeFor == nil {
-			return nil, errors.New("access: aws-auth needs a Kubernetes client (AccessClients.Kube)")
+			return nil, errors.New("access: aws-auth needs a Kubernetes client (Clients.Kube)")
 		}
 		if liveAuthMode != "" { // a cluster that does not exist has no aws-auth
 			kube, err := c.kube(ctx)
@@ -333,7 +287,7 @@ func PlanAccess(ctx context.Context, c AccessClients, spec *Spec, liveAuthMode s
 	}
 	if accessUsesEntries(target) {
 		if c.EKS == nil {
-			return nil, errors.New("access: access entries need an EKS client (AccessClients.EKS)")
+			return nil, errors.New("access: access entries need an EKS client (Clients.EKS)")
 		}
 		desired, err := accessDesiredEntries(spec, live)
 		if err != nil {
@@ -350,15 +304,15 @@ func PlanAccess(ctx context.Context, c AccessClients, spec *Spec, liveAuthMode s
 
 // accessClusterChangeIDs are the IDs of the changes that create the
 // cluster and move its authentication mode; access changes wait for them.
-func accessClusterChangeIDs(spec *Spec) []string {
-	return []string{"eks.cluster/" + spec.Name, "eks.cluster/" + spec.Name + "/authentication-mode"}
+func accessClusterChangeIDs(spec Target) []string {
+	return []string{"eks.cluster/" + spec.Cluster, "eks.cluster/" + spec.Cluster + "/authentication-mode"}
 }
 
 // AWSAuthChangeID is the plan ID of the aws-auth change.
 const AWSAuthChangeID = "k8s.configmap/kube-system/aws-auth"
 
 // planAWSAuthChange diffs the spec's mappings against the live aws-auth.
-func planAWSAuthChange(spec *Spec, live *corev1.ConfigMap, kubeFor func(context.Context) (kubernetes.Interface, error), log *zap.Logger) (plan.Change, error) {
+func planAWSAuthChange(spec Target, live *corev1.ConfigMap, kubeFor func(context.Context) (kubernetes.Interface, error), log *zap.Logger) (plan.Change, error) {
 	ch := plan.Change{
 		ID:          AWSAuthChangeID,
 		Kind:        "k8s.configmap",
@@ -450,12 +404,12 @@ func planAWSAuthChange(spec *Spec, live *corev1.ConfigMap, kubeFor func(context.
 
 // accessDesiredEntries is the spec's mappings as access entries, plus (when
 // migrating) every aws-auth mapping the spec does not name.
-func accessDesiredEntries(spec *Spec, live *corev1.ConfigMap) ([]AccessEntryState, error) {
-	var out []AccessEntryState
+func accessDesiredEntries(spec Target, live *corev1.ConfigMap) ([]EntryState, error) {
+	var out []EntryState
 	named := map[string]bool{}
 	for i, m := range spec.Access.Mappings {
 		p, _ := ParsePrincipalARN(m.ARN) // validated
-		e := AccessEntryState{PrincipalARN: m.ARN, Type: AccessEntryStandard, Username: m.AWSAuthUsername(), Source: fmt.Sprintf("spec.access.mappings[%d]", i)}
+		e := EntryState{PrincipalARN: m.ARN, Type: EntryStandard, Username: m.AWSAuthUsername(), Source: fmt.Sprintf("spec.access.mappings[%d]", i)}
 		e.KubernetesGroups, e.AccessPolicies = accessSplitGroups(m.Groups, m.AccessPolicies, p.Partition)
 		out = append(out, e)
 		named[awsAuthKey(m.ARN)] = true
@@ -492,13 +446,13 @@ func accessDesiredEntries(spec *Spec, live *corev1.ConfigMap) ([]AccessEntryStat
 		case r.Username == FargateNodeUsername:
 			continue // EKS creates the FARGATE_LINUX entry itself
 		case r.Username == EC2NodeUsername:
-			typ := AccessEntryEC2Linux
+			typ := EntryEC2Linux
 			for _, g := range r.Groups {
 				if g == "eks:kube-proxy-windows" {
-					typ = AccessEntryEC2Windows
+					typ = EntryEC2Windows
 				}
 			}
-			out = append(out, AccessEntryState{PrincipalARN: r.RoleARN, Type: typ, Source: src})
+			out = append(out, EntryState{PrincipalARN: r.RoleARN, Type: typ, Source: src})
 			continue
 		}
 		e, err := accessMigrated(r.RoleARN, r.Username, r.Groups, p.Partition, src)
@@ -533,33 +487,33 @@ func accessDesiredEntries(spec *Spec, live *corev1.ConfigMap) ([]AccessEntryStat
 
 // accessMigrated turns one aws-auth mapping into an access entry, refusing
 // what access entries can't carry rather than dropping it.
-func accessMigrated(arn, username string, groups []string, partition, src string) (AccessEntryState, error) {
+func accessMigrated(arn, username string, groups []string, partition, src string) (EntryState, error) {
 	if strings.Contains(username, "{{EC2PrivateDNSName}}") || strings.HasPrefix(username, "system:node:") {
-		return AccessEntryState{}, fmt.Errorf("access: migrate %s (%s): node username %q can't be migrated to a STANDARD access entry", src, arn, username)
+		return EntryState{}, fmt.Errorf("access: migrate %s (%s): node username %q can't be migrated to a STANDARD access entry", src, arn, username)
 	}
 	for _, pre := range accessReservedUsernamePrefixes {
 		if strings.HasPrefix(username, pre) {
-			return AccessEntryState{}, fmt.Errorf("access: migrate %s (%s): username %q can't start an access entry's username (%s); map the principal in spec.access.mappings with another username", src, arn, username, pre)
+			return EntryState{}, fmt.Errorf("access: migrate %s (%s): username %q can't start an access entry's username (%s); map the principal in spec.access.mappings with another username", src, arn, username, pre)
 		}
 	}
 	for _, g := range groups {
 		if strings.HasPrefix(g, "system:") && g != GroupSystemMasters {
-			return AccessEntryState{}, fmt.Errorf("access: migrate %s (%s): group %q can't be in an access entry; map the principal in spec.access.mappings without it", src, arn, g)
+			return EntryState{}, fmt.Errorf("access: migrate %s (%s): group %q can't be in an access entry; map the principal in spec.access.mappings without it", src, arn, g)
 		}
 	}
-	e := AccessEntryState{PrincipalARN: arn, Type: AccessEntryStandard, Username: username, Source: src}
+	e := EntryState{PrincipalARN: arn, Type: EntryStandard, Username: username, Source: src}
 	e.KubernetesGroups, e.AccessPolicies = accessSplitGroups(groups, nil, partition)
 	if e.Username == "" {
-		e.Username = AccessMapping{ARN: arn}.AWSAuthUsername()
+		e.Username = Mapping{ARN: arn}.AWSAuthUsername()
 	}
 	return e, nil
 }
 
 // accessSplitGroups turns system:masters into the cluster-admin access
 // policy (access entries can't carry system: groups) and sorts both lists.
-func accessSplitGroups(groups []string, policies []AccessPolicy, partition string) ([]string, []AccessPolicy) {
+func accessSplitGroups(groups []string, policies []Policy, partition string) ([]string, []Policy) {
 	var gs []string
-	ps := append([]AccessPolicy(nil), policies...)
+	ps := append([]Policy(nil), policies...)
 	for _, g := range groups {
 		if g == GroupSystemMasters {
 			admin := accessAdminPolicyARN(partition)
@@ -570,7 +524,7 @@ func accessSplitGroups(groups []string, policies []AccessPolicy, partition strin
 				}
 			}
 			if !has {
-				ps = append(ps, AccessPolicy{PolicyARN: admin})
+				ps = append(ps, Policy{PolicyARN: admin})
 			}
 			continue
 		}
@@ -603,29 +557,29 @@ func accessDedupe(s []string) []string {
 // accessLiveEntry reads an access entry and its policies (observe.AccessEntry,
 // which lists the policies of STANDARD entries only: EKS refuses the list
 // for the other types); nil when absent.
-func accessLiveEntry(ctx context.Context, c AccessEntryClient, cluster, arn string) (*AccessEntryState, error) {
+func accessLiveEntry(ctx context.Context, c EntryClient, cluster, arn string) (*EntryState, error) {
 	e, policies, err := observe.AccessEntry(ctx, c, cluster, arn)
 	switch {
 	case err != nil && e != nil:
 		return nil, fmt.Errorf("list access policies of %s: %w", arn, err)
-	case awsNotFound(err):
+	case observe.IsNotFound(err):
 		return nil, nil
 	case err != nil:
 		return nil, fmt.Errorf("describe access entry %s: %w", arn, err)
 	case e == nil:
 		return nil, fmt.Errorf("describe access entry %s: empty answer", arn)
 	}
-	st := &AccessEntryState{
+	st := &EntryState{
 		PrincipalARN: aws.ToString(e.PrincipalArn),
 		Type:         aws.ToString(e.Type),
 		Username:     aws.ToString(e.Username),
-		Owned:        e.Tags[OwnerTag] == cluster,
+		Owned:        e.Tags[ops.OwnerTag] == cluster,
 	}
 	st.KubernetesGroups = accessDedupe(append([]string(nil), e.KubernetesGroups...))
 	sort.Strings(st.KubernetesGroups)
 	st.KubernetesGroups = accessDedupe(st.KubernetesGroups)
 	for _, ap := range policies {
-		p := AccessPolicy{PolicyARN: aws.ToString(ap.PolicyArn)}
+		p := Policy{PolicyARN: aws.ToString(ap.PolicyArn)}
 		if ap.AccessScope != nil && ap.AccessScope.Type == ekstypes.AccessScopeTypeNamespace {
 			p.Namespaces = append([]string(nil), ap.AccessScope.Namespaces...)
 			sort.Strings(p.Namespaces)
@@ -637,7 +591,7 @@ func accessLiveEntry(ctx context.Context, c AccessEntryClient, cluster, arn stri
 }
 
 // accessListARNs lists the principal ARNs of the cluster's access entries.
-func accessListARNs(ctx context.Context, c AccessEntryClient, cluster string) ([]string, error) {
+func accessListARNs(ctx context.Context, c EntryClient, cluster string) ([]string, error) {
 	arns, err := observe.AccessEntryPrincipals(ctx, c, cluster)
 	if err != nil {
 		return nil, fmt.Errorf("list access entries: %w", err)
@@ -650,9 +604,9 @@ func accessListARNs(ctx context.Context, c AccessEntryClient, cluster string) ([
 func accessEntryKey(arn string) string { return strings.ToLower(arn) }
 
 // planAccessEntries diffs desired against the cluster's access entries.
-func planAccessEntries(ctx context.Context, c AccessEntryClient, log *zap.Logger, spec *Spec, desired []AccessEntryState, liveMode, target string) ([]plan.Change, error) {
-	cluster := spec.Name
-	live := map[string]*AccessEntryState{}
+func planAccessEntries(ctx context.Context, c EntryClient, log *zap.Logger, spec Target, desired []EntryState, liveMode, target string) ([]plan.Change, error) {
+	cluster := spec.Cluster
+	live := map[string]*EntryState{}
 	canList := accessUsesEntries(liveMode)
 	if canList {
 		arns, err := accessListARNs(ctx, c, cluster)
@@ -740,7 +694,7 @@ func planAccessEntries(ctx context.Context, c AccessEntryClient, log *zap.Logger
 	sort.Strings(keys)
 	for _, k := range keys {
 		l := live[k]
-		if wanted[k] || !l.Owned || l.Type != AccessEntryStandard {
+		if wanted[k] || !l.Owned || l.Type != EntryStandard {
 			continue
 		}
 		arn := l.PrincipalARN
@@ -764,8 +718,8 @@ func planAccessEntries(ctx context.Context, c AccessEntryClient, log *zap.Logger
 // accessEntryDiff lists what differs between a live entry and the desired
 // one. Policies the entry has and the spec does not name are removed only
 // from entries fargatekit owns.
-func accessEntryDiff(l, d AccessEntryState) []string {
-	if d.Type != AccessEntryStandard {
+func accessEntryDiff(l, d EntryState) []string {
+	if d.Type != EntryStandard {
 		return nil // EKS sets the username and groups of node entries
 	}
 	var out []string
@@ -775,7 +729,7 @@ func accessEntryDiff(l, d AccessEntryState) []string {
 	if strings.Join(l.KubernetesGroups, ",") != strings.Join(d.KubernetesGroups, ",") {
 		out = append(out, fmt.Sprintf("groups %v → %v", l.KubernetesGroups, d.KubernetesGroups))
 	}
-	lp := map[string]AccessPolicy{}
+	lp := map[string]Policy{}
 	for _, p := range l.AccessPolicies {
 		lp[p.PolicyARN] = p
 	}
@@ -800,7 +754,7 @@ func accessEntryDiff(l, d AccessEntryState) []string {
 	return out
 }
 
-func accessScopeText(p AccessPolicy) string {
+func accessScopeText(p Policy) string {
 	if len(p.Namespaces) == 0 {
 		return " (cluster)"
 	}
@@ -809,7 +763,7 @@ func accessScopeText(p AccessPolicy) string {
 
 // accessEnsureEntry converges one access entry: it reads the entry again
 // (the plan may be old), creates or updates it, and associates the policies.
-func accessEnsureEntry(ctx context.Context, c AccessEntryClient, log *zap.Logger, cluster string, d AccessEntryState, report plan.Reporter) error {
+func accessEnsureEntry(ctx context.Context, c EntryClient, log *zap.Logger, cluster string, d EntryState, report plan.Reporter) error {
 	l, err := accessLiveEntry(ctx, c, cluster, d.PrincipalARN)
 	if err != nil {
 		return err
@@ -819,11 +773,11 @@ func accessEnsureEntry(ctx context.Context, c AccessEntryClient, log *zap.Logger
 			ClusterName:  &cluster,
 			PrincipalArn: &d.PrincipalARN,
 			Type:         &d.Type,
-			Tags:         map[string]string{OwnerTag: cluster},
+			Tags:         map[string]string{ops.OwnerTag: cluster},
 		}
-		if d.Type == AccessEntryStandard {
+		if d.Type == EntryStandard {
 			in.KubernetesGroups = d.KubernetesGroups
-			if d.Username != "" && d.Username != (AccessMapping{ARN: d.PrincipalARN}).AWSAuthUsername() {
+			if d.Username != "" && d.Username != (Mapping{ARN: d.PrincipalARN}).AWSAuthUsername() {
 				in.Username = &d.Username
 			}
 		}
@@ -840,13 +794,13 @@ func accessEnsureEntry(ctx context.Context, c AccessEntryClient, log *zap.Logger
 			}
 		default:
 			report("created")
-			l = &AccessEntryState{PrincipalARN: d.PrincipalARN, Type: d.Type, Username: d.Username, KubernetesGroups: d.KubernetesGroups, Owned: true}
+			l = &EntryState{PrincipalARN: d.PrincipalARN, Type: d.Type, Username: d.Username, KubernetesGroups: d.KubernetesGroups, Owned: true}
 		}
 	}
 	if l.Type != d.Type {
 		return fmt.Errorf("access entry %s has type %s, want %s; the type can't change", d.PrincipalARN, l.Type, d.Type)
 	}
-	if d.Type == AccessEntryStandard && (strings.Join(l.KubernetesGroups, ",") != strings.Join(d.KubernetesGroups, ",") || (d.Username != "" && l.Username != d.Username)) {
+	if d.Type == EntryStandard && (strings.Join(l.KubernetesGroups, ",") != strings.Join(d.KubernetesGroups, ",") || (d.Username != "" && l.Username != d.Username)) {
 		username := "" // unchanged
 		if d.Username != "" && l.Username != d.Username {
 			username = d.Username
@@ -856,7 +810,7 @@ func accessEnsureEntry(ctx context.Context, c AccessEntryClient, log *zap.Logger
 		}
 		report("updated")
 	}
-	lp := map[string]AccessPolicy{}
+	lp := map[string]Policy{}
 	for _, p := range l.AccessPolicies {
 		lp[p.PolicyARN] = p
 	}

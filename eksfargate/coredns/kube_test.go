@@ -1,4 +1,4 @@
-package eksfargate_test
+package coredns_test
 
 import (
 	"context"
@@ -17,6 +17,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/fargatekit/fargatekit/eksfargate"
+	"github.com/fargatekit/fargatekit/eksfargate/coredns"
 	"github.com/fargatekit/fargatekit/envtest"
 	"github.com/fargatekit/fargatekit/envtest/awsproxy"
 	"github.com/fargatekit/fargatekit/plan"
@@ -40,9 +41,9 @@ func coreDNSDeployment(t *testing.T, c kubernetes.Interface) (annotations map[st
 	return d.Spec.Template.Annotations, d.Generation
 }
 
-func coreDNSPlanApply(t *testing.T, c eksfargate.CoreDNSClients, s *eksfargate.Spec) (*plan.Plan, error) {
+func coreDNSPlanApply(t *testing.T, c coredns.Clients, s *eksfargate.Spec) (*plan.Plan, error) {
 	t.Helper()
-	chs, err := eksfargate.PlanCoreDNS(context.Background(), c, s)
+	chs, err := coredns.Plan(context.Background(), c, s.CoreDNSTarget())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +64,7 @@ func TestPlanCoreDNSSelfManaged(t *testing.T) {
 			}
 			_, gen0 := coreDNSDeployment(t, k.Client)
 			now := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
-			c := eksfargate.CoreDNSClients{Kube: k.Client, Now: func() time.Time { return now }}
+			c := coredns.Clients{Kube: k.Client, Now: func() time.Time { return now }}
 			p, err := coreDNSPlanApply(t, c, coreDNSSpec())
 			if err != nil {
 				t.Fatal(err)
@@ -142,8 +143,8 @@ func TestPlanCoreDNSPods(t *testing.T) {
 	spec.CoreDNS.WaitReady = true
 	spec.CoreDNS.WaitTimeoutSeconds = 20
 	var reports atomic.Int64
-	c := eksfargate.CoreDNSClients{Kube: k.Client, PollInterval: 50 * time.Millisecond}
-	chs, err := eksfargate.PlanCoreDNS(ctx, c, spec)
+	c := coredns.Clients{Kube: k.Client, PollInterval: 50 * time.Millisecond}
+	chs, err := coredns.Plan(ctx, c, spec.CoreDNSTarget())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,7 +168,7 @@ func TestPlanCoreDNSPods(t *testing.T) {
 		_ = k.Client.CoreV1().Pods("kube-system").Delete(ctx, "coredns-old", metav1.DeleteOptions{GracePeriodSeconds: aws.Int64(0)})
 		time.Sleep(200 * time.Millisecond)
 		for _, name := range []string{"coredns-new-1", "coredns-new-2"} {
-			if err := coreDNSMakePod(k.Client, name, eksfargate.FargateSchedulerName, true); err != nil {
+			if err := coreDNSMakePod(k.Client, name, coredns.FargateSchedulerName, true); err != nil {
 				t.Error(err)
 			}
 		}
@@ -185,14 +186,14 @@ func TestPlanCoreDNSPods(t *testing.T) {
 	if reports.Load() < 2 {
 		t.Errorf("%d progress reports, want the wait to report while it waits", reports.Load())
 	}
-	st, err := eksfargate.ObserveCoreDNS(ctx, c, spec)
+	st, err := coredns.Observe(ctx, c, spec.CoreDNSTarget())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Ready != 2 || !st.OnFargate() || st.SelectingProfile != "system" || st.Mode != eksfargate.CoreDNSModeSelfManaged {
+	if st.Ready != 2 || !st.OnFargate() || st.SelectingProfile != "system" || st.Mode != coredns.ModeSelfManaged {
 		t.Errorf("status after: %+v", st)
 	}
-	chs, err = eksfargate.PlanCoreDNS(ctx, c, spec)
+	chs, err = coredns.Plan(ctx, c, spec.CoreDNSTarget())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -217,12 +218,12 @@ func TestCoreDNSWaitTimeout(t *testing.T) {
 	}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	c := eksfargate.CoreDNSClients{Kube: k.Client, PollInterval: 100 * time.Millisecond}
+	c := coredns.Clients{Kube: k.Client, PollInterval: 100 * time.Millisecond}
 	start := time.Now()
-	err := eksfargate.CoreDNSWaitReady(ctx, c, coreDNSSpec(), 700*time.Millisecond, nil)
-	var nr *eksfargate.CoreDNSNotReadyError
+	err := coredns.WaitReady(ctx, c, coreDNSSpec().CoreDNSTarget(), 700*time.Millisecond, nil)
+	var nr *coredns.NotReadyError
 	if !errors.As(err, &nr) {
-		t.Fatalf("err = %v, want *CoreDNSNotReadyError", err)
+		t.Fatalf("err = %v, want *coredns.NotReadyError", err)
 	}
 	if time.Since(start) > 5*time.Second {
 		t.Errorf("the wait took %s for a 700ms timeout", time.Since(start))
@@ -244,13 +245,13 @@ func TestPlanCoreDNSNoProfile(t *testing.T) {
 	}
 	s := coreDNSSpec()
 	s.FargateProfiles = s.FargateProfiles[:1]
-	_, err := eksfargate.PlanCoreDNS(context.Background(), eksfargate.CoreDNSClients{Kube: k.Client}, s)
-	if !errors.Is(err, eksfargate.ErrCoreDNSNoProfile) || !strings.Contains(err.Error(), "Pending forever") {
-		t.Errorf("err = %v, want ErrCoreDNSNoProfile explaining CoreDNS stays Pending", err)
+	_, err := coredns.Plan(context.Background(), coredns.Clients{Kube: k.Client}, s.CoreDNSTarget())
+	if !errors.Is(err, coredns.ErrNoProfile) || !strings.Contains(err.Error(), "Pending forever") {
+		t.Errorf("err = %v, want coredns.ErrNoProfile explaining CoreDNS stays Pending", err)
 	}
 	off := false
 	s.CoreDNS.OnFargate = &off
-	if chs, err := eksfargate.PlanCoreDNS(context.Background(), eksfargate.CoreDNSClients{Kube: k.Client}, s); err != nil || len(chs) != 0 {
+	if chs, err := coredns.Plan(context.Background(), coredns.Clients{Kube: k.Client}, s.CoreDNSTarget()); err != nil || len(chs) != 0 {
 		t.Errorf("onFargate: false: %v %v, want nothing", chs, err)
 	}
 }
@@ -280,10 +281,10 @@ func TestPlanCoreDNSAddon(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, gen0 := coreDNSDeployment(t, k.Client)
-	c := eksfargate.CoreDNSClients{EKS: ec, Kube: k.Client, PollInterval: 100 * time.Millisecond}
+	c := coredns.Clients{EKS: ec, Kube: k.Client, PollInterval: 100 * time.Millisecond}
 	a.Proxy.ResetCounts()
 	var states []string
-	chs, err := eksfargate.PlanCoreDNS(ctx, c, coreDNSSpec())
+	chs, err := coredns.Plan(ctx, c, coreDNSSpec().CoreDNSTarget())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -317,15 +318,15 @@ func TestPlanCoreDNSAddon(t *testing.T) {
 	if _, gen1 := coreDNSDeployment(t, k.Client); gen1 != gen0 {
 		t.Error("the addon-managed Deployment was patched")
 	}
-	chs, err = eksfargate.PlanCoreDNS(ctx, c, coreDNSSpec())
+	chs, err = coredns.Plan(ctx, c, coreDNSSpec().CoreDNSTarget())
 	if err != nil {
 		t.Fatal(err)
 	}
 	if p := (&plan.Plan{Changes: chs}); !p.Empty() {
 		t.Errorf("second plan is not empty:\n%s", p.Text())
 	}
-	st, _ := eksfargate.ObserveCoreDNS(ctx, c, coreDNSSpec())
-	if st.Mode != eksfargate.CoreDNSModeAddon || st.AddonComputeType != "Fargate" || st.AddonStatus != "ACTIVE" {
+	st, _ := coredns.Observe(ctx, c, coreDNSSpec().CoreDNSTarget())
+	if st.Mode != coredns.ModeAddon || st.AddonComputeType != "Fargate" || st.AddonStatus != "ACTIVE" {
 		t.Errorf("status: %+v", st)
 	}
 }

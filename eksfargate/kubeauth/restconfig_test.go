@@ -1,4 +1,4 @@
-package eksfargate_test
+package kubeauth_test
 
 import (
 	"context"
@@ -15,7 +15,7 @@ import (
 	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
 	"k8s.io/client-go/rest"
 
-	"github.com/fargatekit/fargatekit/eksfargate"
+	"github.com/fargatekit/fargatekit/eksfargate/kubeauth"
 )
 
 // restcfgClock is a fake clock.
@@ -40,20 +40,20 @@ type restcfgTokens struct {
 	fail  bool
 }
 
-func (s *restcfgTokens) Token(_ context.Context, cluster string) (eksfargate.Token, error) {
+func (s *restcfgTokens) Token(_ context.Context, cluster string) (kubeauth.Token, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.fail {
-		return eksfargate.Token{}, errors.New("sts unreachable")
+		return kubeauth.Token{}, errors.New("sts unreachable")
 	}
 	s.n++
-	return eksfargate.Token{Value: "k8s-aws-v1." + cluster + "-" + string(rune('0'+s.n)), Expiration: s.clock.Now().Add(14 * time.Minute)}, nil
+	return kubeauth.Token{Value: "k8s-aws-v1." + cluster + "-" + string(rune('0'+s.n)), Expiration: s.clock.Now().Add(14 * time.Minute)}, nil
 }
 
 func TestCachedTokenSource(t *testing.T) {
 	clock := &restcfgClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
 	src := &restcfgTokens{clock: clock}
-	ts := eksfargate.NewCachedTokenSource(src, "eks-test", func(o *eksfargate.CachedTokenSourceOptions) { o.Now = clock.Now })
+	ts := kubeauth.NewCachedTokenSource(src, "eks-test", func(o *kubeauth.CachedTokenSourceOptions) { o.Now = clock.Now })
 	get := func() string {
 		t.Helper()
 		tok, err := ts.Token()
@@ -130,7 +130,7 @@ func TestRESTConfigForCluster(t *testing.T) {
 	clock := &restcfgClock{t: time.Now()}
 	cl := &ekstypes.Cluster{Name: aws.String("eks-test"), Endpoint: aws.String(srv.URL), Status: ekstypes.ClusterStatusActive,
 		CertificateAuthority: &ekstypes.Certificate{Data: aws.String(base64.StdEncoding.EncodeToString([]byte("PEM")))}}
-	cfg, err := eksfargate.RESTConfigForCluster(context.Background(), aws.Config{}, "", func(o *eksfargate.RESTConfigOptions) {
+	cfg, err := kubeauth.RESTConfigForCluster(context.Background(), aws.Config{}, "", func(o *kubeauth.RESTConfigOptions) {
 		o.Cluster, o.Tokens, o.Now = cl, &restcfgTokens{clock: clock}, clock.Now
 	})
 	if err != nil {
@@ -159,12 +159,12 @@ func TestRESTConfigForCluster(t *testing.T) {
 
 	// A cluster that is still CREATING has no endpoint.
 	creating := &ekstypes.Cluster{Name: aws.String("eks-test"), Status: ekstypes.ClusterStatusCreating}
-	if _, err := eksfargate.RESTConfigForCluster(context.Background(), aws.Config{}, "eks-test", func(o *eksfargate.RESTConfigOptions) { o.Cluster = creating }); err == nil || !strings.Contains(err.Error(), "no endpoint yet (status CREATING)") {
+	if _, err := kubeauth.RESTConfigForCluster(context.Background(), aws.Config{}, "eks-test", func(o *kubeauth.RESTConfigOptions) { o.Cluster = creating }); err == nil || !strings.Contains(err.Error(), "no endpoint yet (status CREATING)") {
 		t.Errorf("CREATING cluster: err = %v", err)
 	}
 	bad := *cl
 	bad.CertificateAuthority = &ekstypes.Certificate{Data: aws.String("%%%")}
-	if _, err := eksfargate.RESTConfigForCluster(context.Background(), aws.Config{}, "eks-test", func(o *eksfargate.RESTConfigOptions) { o.Cluster = &bad }); err == nil {
+	if _, err := kubeauth.RESTConfigForCluster(context.Background(), aws.Config{}, "eks-test", func(o *kubeauth.RESTConfigOptions) { o.Cluster = &bad }); err == nil {
 		t.Error("malformed CA data accepted")
 	}
 }
