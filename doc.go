@@ -23,11 +23,18 @@
 //     authentication mode, service CIDR), the Fargate pod execution role
 //     (AmazonEKSFargatePodExecutionRolePolicy), Fargate profiles (private
 //     subnets, selectors, one CREATING or DELETING at a time), the vpc-cni,
-//     coredns and kube-proxy addons, cluster
-//     access (aws-auth and access entries), kubeconfig and tokens.
+//     coredns and kube-proxy addons; the spec of the whole cluster, whose
+//     plan merges the cluster side's.
+//   - eksfargate/access: who may use the cluster: aws-auth (edited without
+//     losing the Fargate node mapping) and access entries with their access
+//     policies, and the migration from one to the other.
 //   - eksfargate/coredns: CoreDNS moved onto Fargate (the coredns addon's
 //     computeType Fargate, or the compute-type: ec2 annotation removed and
 //     the rollout restarted), then waited for until Ready on Fargate.
+//   - eksfargate/kubeauth: into the cluster: EKS tokens, the exec
+//     credential, kubeconfig files and client-go REST configs.
+//   - eksfargate/observe: the only code that reads AWS and Kubernetes, one
+//     function per read, used by every package above and the audit.
 //   - irsa: the cluster's IAM OIDC provider, and an IAM role per service
 //     account whose trust allows exactly system:serviceaccount:NS:NAME with
 //     aud sts.amazonaws.com, plus the eks.amazonaws.com/role-arn annotation;
@@ -37,10 +44,16 @@
 //     QUOTA- checks, from one bulk IAM read), reports (text, JSON, SARIF)
 //     and fixes; the access map (Access, BuildAccessMap, Explain): who is
 //     cluster-admin and why, and who reaches which IAM role by creating pods.
-//   - plan: the Change type, plan rendering, and the executor.
+//   - plan: the Change type (a change carries its operation as data, bound
+//     to clients when applied), dependency order (New), plan rendering, and
+//     the executor.
 //   - envtest: a local AWS (moto behind fargatekit's emulating, fault-injecting
 //     proxy) and a real kube-apiserver, for tests of code that embeds
 //     fargatekit.
+//
+// Plumbing users do not import lives in internal/: internal/ops is the one
+// write path (one function per AWS write, one wait loop, the ownership
+// rule, and the binder that runs changes described as data).
 //
 // The command fargatekit (cmd/fargatekit) wraps these for periodic jobs, and
 // examples/ holds runnable reference setups.

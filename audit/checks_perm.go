@@ -181,12 +181,12 @@ func (s *Snapshot) removalFixes(w *WiredRole, refs []iamtrust.StatementRef, requ
 
 // fixDetachPolicy detaches a managed policy from a role.
 func (s *Snapshot) fixDetachPolicy(r *Role, policyARN, requirement string) plan.Change {
-	return plan.Change{
-		ID: "iam.role-policy/" + r.Name + "/" + policyARN, Kind: "iam.role-policy-attachment", Resource: r.ARN, Action: plan.Delete,
+	return guardRole(r, plan.Change{
+		ID: ops.RolePolicyID(r.Name, policyARN), Kind: ops.KindRolePolicy, Resource: r.ARN, Action: plan.Delete,
 		Summary: "detach " + policyARN, Before: map[string]string{"role": r.Name, "policyArn": policyARN}, Requirement: requirement,
 		Destructive: true,
 		Op:          ops.NewOp(ops.OpDetachRolePolicy, "", "", ops.RolePolicyArgs{Role: r.Name, PolicyARN: policyARN}),
-	}
+	})
 }
 
 // fixDeleteInlinePolicy deletes an inline policy of a role.
@@ -197,11 +197,11 @@ func (s *Snapshot) fixDeleteInlinePolicy(r *Role, policy, requirement string) pl
 			before = docValue(ip.Doc)
 		}
 	}
-	return plan.Change{
-		ID: "iam.role-inline-policy/" + r.Name + "/" + policy, Kind: "iam.role-inline-policy", Resource: r.ARN, Action: plan.Delete,
+	return guardRole(r, plan.Change{
+		ID: ops.InlinePolicyID(r.Name, policy), Kind: ops.KindInlinePolicy, Resource: r.ARN, Action: plan.Delete,
 		Summary: "delete inline policy " + policy, Before: before, Requirement: requirement, Destructive: true,
 		Op: ops.NewOp(ops.OpDeleteRolePolicy, "", "", ops.RolePolicyArgs{Role: r.Name, PolicyName: policy}),
-	}
+	})
 }
 
 // capabilityFindings runs the capability catalogue over every wired role

@@ -89,9 +89,7 @@ type Clients struct {
 func clientsFromConfig(cfg aws.Config, region string) Clients {
 	cfg = cfg.Copy()
 	cfg.Region = region
-	if cfg.Retryer == nil {
-		cfg.Retryer = func() aws.Retryer { return awsretry.New() }
-	}
+	cfg = awsretry.Configure(cfg)
 	return Clients{
 		EKS: eks.NewFromConfig(cfg),
 		EC2: ec2.NewFromConfig(cfg),

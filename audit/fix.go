@@ -41,8 +41,10 @@ type Skipped struct {
 // FixPlan returns the plan of the selected findings' fixes: their changes,
 // de-duplicated (two findings may share a fix), with changes that grant
 // more than the spec or the documented requirement left out unless
-// Options.AllowGrants is set, and destructive changes left out unless
-// Options.AllowDestructive is set. It is pure.
+// Options.AllowGrants is set, destructive changes left out unless
+// Options.AllowDestructive is set, and changes of resources fargatekit does
+// not manage (a role without the fargatekit.io/cluster tag: the change is
+// Blocked) left out unless Options.AllowUnowned is set. It is pure.
 func FixPlan(r *Report, sel Selection, opts ...func(*Options)) (*plan.Plan, []Skipped) {
 	o := resolve(opts)
 	p := &plan.Plan{}
@@ -61,11 +63,16 @@ func FixPlan(r *Report, sel Selection, opts ...func(*Options)) (*plan.Plan, []Sk
 			skipped = append(skipped, Skipped{f.Check, f.Resource, "the fix deletes or removes access; it needs AllowDestructive (--allow-destructive)"})
 			continue
 		}
+		if why := blockedReason(f.Fix); why != "" && !o.AllowUnowned {
+			skipped = append(skipped, Skipped{f.Check, f.Resource, why})
+			continue
+		}
 		for _, c := range f.Fix {
 			if seen[c.ID] {
 				continue
 			}
 			seen[c.ID] = true
+			c.Blocked = "" // allowed: the ownership opt-in is the only block of a fix
 			p.Changes = append(p.Changes, c)
 		}
 	}
@@ -122,6 +129,16 @@ func Fix(ctx context.Context, r *Report, sel Selection, opts ...func(*Options)) 
 		po.Now = o.Now
 		po.Bind = fixBinder(r, &o)
 	})
+}
+
+// blockedReason is the first reason a fix's changes wait for.
+func blockedReason(fix []plan.Change) string {
+	for _, c := range fix {
+		if c.Blocked != "" {
+			return c.Blocked
+		}
+	}
+	return ""
 }
 
 // AccountMismatchError says that the caller is not in the account of the

@@ -44,7 +44,7 @@ func TestFixPlan(t *testing.T) {
 			[]string{
 				"eks.addon/" + fxClusterARN + "/coredns", // depended on: first
 				"eks.cluster-logging/" + fxClusterARN,
-				"iam.role-trust/eksFargatePodExecutionRole",
+				"iam.role/eksFargatePodExecutionRole/trust",
 				"k8s.deployment/" + fxClusterARN + "/kube-system/coredns",
 			},
 			[]string{"IRSA-09", "PI-01"}},
@@ -53,13 +53,13 @@ func TestFixPlan(t *testing.T) {
 				"eks.addon/" + fxClusterARN + "/coredns",
 				"eks.cluster-logging/" + fxClusterARN,
 				"eks.pod-identity-association/" + fxClusterARN + "/a-1",
-				"iam.role-trust/demo-apps-web",
-				"iam.role-trust/eksFargatePodExecutionRole",
+				"iam.role/demo-apps-web/trust",
+				"iam.role/eksFargatePodExecutionRole/trust",
 				"k8s.deployment/" + fxClusterARN + "/kube-system/coredns",
 			}, nil},
-		{"one check", Selection{Checks: []string{"iam-02"}}, nil, []string{"iam.role-trust/eksFargatePodExecutionRole"}, nil},
+		{"one check", Selection{Checks: []string{"iam-02"}}, nil, []string{"iam.role/eksFargatePodExecutionRole/trust"}, nil},
 		{"by severity", Selection{MinSeverity: iamtrust.SeverityHigh}, nil,
-			[]string{"eks.addon/" + fxClusterARN + "/coredns", "iam.role-trust/eksFargatePodExecutionRole", "k8s.deployment/" + fxClusterARN + "/kube-system/coredns"},
+			[]string{"eks.addon/" + fxClusterARN + "/coredns", "iam.role/eksFargatePodExecutionRole/trust", "k8s.deployment/" + fxClusterARN + "/kube-system/coredns"},
 			[]string{"IRSA-09"}},
 		{"by resource", Selection{Resources: []string{"nothing"}}, nil, nil, nil},
 	} {
@@ -89,5 +89,37 @@ func TestFixPlan(t *testing.T) {
 	}
 	if err := plan.Apply(t.Context(), all); err == nil || !strings.Contains(err.Error(), "pass Options.Bind") {
 		t.Errorf("Apply of fixes without a binder = %v, want an error asking for Options.Bind", err)
+	}
+}
+
+// TestFixPlanOwnership: a fix that rewrites a role fargatekit does not
+// manage (no fargatekit.io/cluster tag) is held back, with the reason,
+// unless AllowUnowned; the held-back change never reaches a plan.
+func TestFixPlanOwnership(t *testing.T) {
+	s := brokenSnapshot()
+	for _, r := range s.Roles {
+		if r.Name == "eksFargatePodExecutionRole" {
+			r.Tags = map[string]string{"team": "platform"} // someone else's role
+		}
+	}
+	r := Evaluate(s, nil)
+	sel := Selection{Checks: []string{"IAM-02"}}
+	p, skipped := FixPlan(r, sel)
+	if len(p.Changes) != 0 || len(skipped) != 1 || !strings.Contains(skipped[0].Reason, "--allow-unowned") || !strings.Contains(skipped[0].Reason, "eksFargatePodExecutionRole") {
+		t.Errorf("untagged role: changes %d, skipped %+v; want the IAM-02 fix held back, naming the role and --allow-unowned", len(p.Changes), skipped)
+	}
+	p, skipped = FixPlan(r, sel, func(o *Options) { o.AllowUnowned = true })
+	if len(p.Changes) != 1 || len(skipped) != 0 || p.Changes[0].Blocked != "" {
+		t.Errorf("with AllowUnowned: changes %+v, skipped %+v; want the trust fix, not blocked", p.Changes, skipped)
+	}
+	// Tags not read (a role outside the wired ones) count as unmanaged.
+	for _, ro := range s.Roles {
+		if ro.Name == "eksFargatePodExecutionRole" {
+			ro.Tags = map[string]string{"fargatekit.io/cluster": "demo"}
+			ro.PoliciesRead = false
+		}
+	}
+	if p, _ := FixPlan(Evaluate(s, nil), sel); len(p.Changes) != 0 {
+		t.Errorf("role with unread tags: fix planned %+v", p.Changes)
 	}
 }

@@ -30,20 +30,30 @@ func (s *Snapshot) fixTrust(r *Role, want *iamtrust.Document, summary, requireme
 	if r.Trust != nil {
 		before = docValue(r.Trust)
 	}
-	return plan.Change{
-		ID: "iam.role-trust/" + r.Name, Kind: "iam.role", Resource: r.ARN, Action: plan.Update,
+	return guardRole(r, plan.Change{
+		ID: ops.RoleID(r.Name) + "/trust", Kind: ops.KindRole, Resource: r.ARN, Action: plan.Update,
 		Summary: summary, Before: before, After: docValue(want), Requirement: requirement,
 		Op: ops.NewOp(ops.OpUpdateTrust, "", "", ops.TrustArgs{Role: r.Name, Document: string(want.JSON())}),
+	})
+}
+
+// guardRole holds back a change of a role that fargatekit does not manage
+// (no fargatekit.io/cluster tag, or tags not read): it waits for
+// Options.AllowUnowned, which FixPlan asks for.
+func guardRole(r *Role, c plan.Change) plan.Change {
+	if !r.PoliciesRead || !ops.Managed(r.Tags) {
+		c.Blocked = ops.NotOwned("role " + r.ARN)
 	}
+	return c
 }
 
 // fixAttachPolicy attaches a managed policy to a role.
 func (s *Snapshot) fixAttachPolicy(r *Role, policyARN, requirement string) plan.Change {
-	return plan.Change{
-		ID: "iam.role-policy/" + r.Name + "/" + policyARN, Kind: "iam.role-policy-attachment", Resource: r.ARN, Action: plan.Create,
+	return guardRole(r, plan.Change{
+		ID: ops.RolePolicyID(r.Name, policyARN), Kind: ops.KindRolePolicy, Resource: r.ARN, Action: plan.Create,
 		Summary: "attach " + policyARN, After: map[string]string{"role": r.Name, "policyArn": policyARN}, Requirement: requirement,
 		Op: ops.NewOp(ops.OpAttachRolePolicy, "", "", ops.RolePolicyArgs{Role: r.Name, PolicyARN: policyARN}),
-	}
+	})
 }
 
 // fixLogging enables the missing control-plane log types.
@@ -55,7 +65,7 @@ func (s *Snapshot) fixLogging(c *Cluster, miss []string) plan.Change {
 	return plan.Change{
 		ID: "eks.cluster-logging/" + c.ARN, Kind: "eks.cluster", Resource: c.ARN, Action: plan.Update,
 		Summary: "logging: enable " + list(miss), Before: map[string]any{"logging": c.Logging}, After: map[string]any{"logging": want},
-		Requirement: docLogging, Serial: "eks.cluster/" + c.ARN,
+		Requirement: docLogging, Serial: ops.ClusterUpdateSerial(c.Name),
 		Op: ops.NewOp(ops.OpEnableLogging, c.Region, c.Name, ops.LoggingArgs{Types: want}),
 	}
 }
@@ -139,7 +149,7 @@ func (s *Snapshot) fixCoreDNSAddon(c *Cluster, a *Addon) (plan.Change, bool) {
 	return plan.Change{
 		ID: "eks.addon/" + c.ARN + "/coredns", Kind: "eks.addon", Resource: c.ARN + "/addon/coredns", Action: plan.Update,
 		Summary: "configuration values: computeType Fargate", Before: map[string]any{"configurationValues": a.ConfigurationValues},
-		After: map[string]any{"configurationValues": values}, Requirement: docFargateStart, Serial: "eks.cluster/" + c.ARN,
+		After: map[string]any{"configurationValues": values}, Requirement: docFargateStart, Serial: ops.ClusterUpdateSerial(c.Name),
 		Op: ops.NewOp(ops.OpUpdateAddonConfig, c.Region, c.Name, ops.AddonArgs{Addon: "coredns", ConfigurationValues: values}),
 	}, true
 }
@@ -176,7 +186,7 @@ func (s *Snapshot) fixCreateOIDCProvider(c *Cluster) plan.Change {
 	issuer := c.OIDCIssuer
 	provARN := iamtrust.OIDCProviderARN(s.Partition, s.Account, issuer)
 	return plan.Change{
-		ID: "iam.oidc-provider/" + provARN, Kind: "iam.oidc-provider", Resource: provARN, Action: plan.Create,
+		ID: ops.OIDCProviderID(iamtrust.IssuerHostPath(issuer)), Kind: ops.KindOIDCProvider, Resource: provARN, Action: plan.Create,
 		Summary: "IAM OIDC provider for " + issuer, After: map[string]any{"url": issuer, "clientIDList": []string{iamtrust.STSAudience}},
 		Requirement: docIRSAProvider,
 		Op: ops.NewOp(ops.OpCreateOIDCProvider, "", c.Name, ops.OIDCArgs{URL: issuer, ClientIDs: []string{iamtrust.STSAudience},
@@ -187,7 +197,7 @@ func (s *Snapshot) fixCreateOIDCProvider(c *Cluster) plan.Change {
 // fixAddClientID adds sts.amazonaws.com to a provider's client IDs.
 func (s *Snapshot) fixAddClientID(c *Cluster, p *OIDCProvider) plan.Change {
 	return plan.Change{
-		ID: "iam.oidc-provider/" + p.ARN, Kind: "iam.oidc-provider", Resource: p.ARN, Action: plan.Update,
+		ID: ops.OIDCProviderID(iamtrust.IssuerHostPath(p.URL)), Kind: ops.KindOIDCProvider, Resource: p.ARN, Action: plan.Update,
 		Summary: "add client ID " + iamtrust.STSAudience, Before: map[string]any{"clientIDList": p.ClientIDs},
 		After:       map[string]any{"clientIDList": append(append([]string{}, p.ClientIDs...), iamtrust.STSAudience)},
 		Requirement: docIRSAProvider,

@@ -36,7 +36,7 @@ func must[T any](v T, err error) T {
 // role builds a role whose trust is doc, as Observe would record it.
 func role(arn string, doc *iamtrust.Document, policies ...string) *Role {
 	name := arn[len("arn:aws:iam::123456789012:role/"):]
-	r := &Role{Name: name, ARN: arn, Path: "/", RoleID: "AROAEXAMPLE" + name, PoliciesRead: true}
+	r := &Role{Name: name, ARN: arn, Path: "/", RoleID: "AROAEXAMPLE" + name, PoliciesRead: true, Tags: map[string]string{"fargatekit.io/cluster": "demo"}}
 	src := string(doc.JSON())
 	r.TrustSource = src
 	r.Trust = must(iamtrust.Parse([]byte(src)))

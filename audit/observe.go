@@ -20,6 +20,7 @@ import (
 
 	"github.com/fargatekit/fargatekit/eksfargate/observe"
 	"github.com/fargatekit/fargatekit/iamtrust"
+	"github.com/fargatekit/fargatekit/internal/ops"
 )
 
 // Observe reads the target's AWS account and clusters into a Snapshot. It
@@ -187,6 +188,7 @@ func (ob *observer) iamRegion() string { return ob.s.Regions[0] }
 // bulkRole is what GetAccountAuthorizationDetails returned for one role,
 // kept raw until the role turns out to be wired to an audited cluster.
 type bulkRole struct {
+	tags     map[string]string
 	attached []AttachedPolicy
 	inline   [][2]string // name, URL-encoded document
 	boundary string
@@ -282,7 +284,7 @@ func (ob *observer) bulkPage(out *iam.GetAccountAuthorizationDetailsOutput, bulk
 	{
 		for _, r := range out.RoleDetailList {
 			role := newRole(aws.ToString(r.RoleName), aws.ToString(r.Arn), aws.ToString(r.Path), aws.ToString(r.RoleId), aws.ToString(r.AssumeRolePolicyDocument))
-			br := &bulkRole{}
+			br := &bulkRole{tags: ops.TagMap(r.Tags)}
 			for _, ap := range r.AttachedManagedPolicies {
 				br.attached = append(br.attached, AttachedPolicy{Name: aws.ToString(ap.PolicyName), ARN: aws.ToString(ap.PolicyArn)})
 			}
@@ -1014,6 +1016,7 @@ func (ob *observer) readRolePolicies(ctx context.Context) {
 			if br := ob.bulk.roles[r.ARN]; br != nil {
 				r.AttachedPolicies = br.attached
 				r.PermissionsBoundary = br.boundary
+				r.Tags = br.tags
 				r.InlinePolicies = nil
 				for _, ip := range br.inline {
 					r.InlinePolicies = append(r.InlinePolicies, parseInline(ip[0], ip[1]))
@@ -1122,8 +1125,11 @@ func (ob *observer) readRolePoliciesOneByOne(ctx context.Context, api IAMAPI, r 
 	}
 	ob.mu.Lock()
 	r.AttachedPolicies, r.InlinePolicies, r.PoliciesRead = attached, inline, true
-	if gr != nil && gr.PermissionsBoundary != nil {
-		r.PermissionsBoundary = aws.ToString(gr.PermissionsBoundary.PermissionsBoundaryArn)
+	if gr != nil {
+		r.Tags = ops.TagMap(gr.Tags)
+		if gr.PermissionsBoundary != nil {
+			r.PermissionsBoundary = aws.ToString(gr.PermissionsBoundary.PermissionsBoundaryArn)
+		}
 	}
 	ob.mu.Unlock()
 }

@@ -144,6 +144,10 @@ type Options struct {
 	// AllowDestructive lets Fix apply fixes that delete or remove anything
 	// (a pod identity association, an admin mapping).
 	AllowDestructive bool
+	// AllowUnowned lets Fix rewrite roles that fargatekit does not manage
+	// (without the fargatekit.io/cluster tag): their trust, attachments and
+	// inline policies.
+	AllowUnowned bool
 	// ApplyConcurrency bounds the changes Fix runs at once. Default 4.
 	ApplyConcurrency int
 	// ApplyProgress receives Fix's progress events.

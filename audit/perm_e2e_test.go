@@ -133,7 +133,7 @@ func TestPermissionDriftAgainstMoto(t *testing.T) {
 		if len(f.Fix) != 1 || f.Fix[0].Summary != "detach "+adminPolicyARN {
 			t.Fatalf("PERM-02 fix %+v", f.Fix)
 		}
-		if err := audit.Fix(ctx, r, audit.Selection{Checks: []string{"PERM-02"}}, func(o *audit.Options) { o.AWS = cfg; o.AllowDestructive = true }); err != nil {
+		if err := audit.Fix(ctx, r, audit.Selection{Checks: []string{"PERM-02"}}, func(o *audit.Options) { o.AWS = cfg; o.AllowDestructive, o.AllowUnowned = true, true }); err != nil {
 			t.Fatal(err)
 		}
 		quiet(t, "after the fix")

@@ -428,6 +428,10 @@ type Role struct {
 	// PermissionsBoundary is the ARN of the role's permissions boundary;
 	// empty when it has none (read for wired roles).
 	PermissionsBoundary string `json:"permissionsBoundary,omitempty"`
+	// Tags of the role (read for wired roles, with their policies). A fix
+	// rewrites a role only when it carries fargatekit.io/cluster, or with
+	// Options.AllowUnowned.
+	Tags map[string]string `json:"tags,omitempty"`
 }
 
 // HasPolicy reports whether a managed policy with the given ARN is attached.

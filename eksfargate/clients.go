@@ -139,9 +139,7 @@ const DefaultMaxAttempts = awsretry.MaxAttempts
 // limiting after throttling) with up to DefaultMaxAttempts attempts and a
 // capped backoff: fargatekit's one retry policy, which the CLI uses too.
 func NewClients(cfg aws.Config) Clients {
-	if cfg.Retryer == nil {
-		cfg.Retryer = func() aws.Retryer { return awsretry.New() }
-	}
+	cfg = awsretry.Configure(cfg)
 	c := cfg
 	return Clients{
 		EKS: eks.NewFromConfig(cfg),

@@ -16,6 +16,7 @@ import (
 	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
 
 	"github.com/fargatekit/fargatekit/iamtrust"
+	"github.com/fargatekit/fargatekit/internal/ops"
 	"github.com/fargatekit/fargatekit/plan"
 )
 
@@ -27,12 +28,12 @@ const (
 	KindElasticIP         = "ec2.elastic-ip"
 	KindNATGateway        = "ec2.nat-gateway"
 	KindRouteTable        = "ec2.route-table"
-	KindRole              = "iam.role"
-	KindRolePolicy        = "iam.role-policy-attachment"
-	KindRoleInlinePolicy  = "iam.role-inline-policy"
+	KindRole              = ops.KindRole
+	KindRolePolicy        = ops.KindRolePolicy
+	KindRoleInlinePolicy  = ops.KindInlinePolicy
 	KindCluster           = "eks.cluster"
 	KindFargateProfile    = "eks.fargate-profile"
-	KindAddon             = "eks.addon"
+	KindAddon             = ops.KindAddon
 	KindDeferred          = "fargatekit.deferred"
 	KindClusterSideNotice = "fargatekit.cluster-side"
 )
@@ -300,7 +301,7 @@ func (d *differ) ownerTags(extra ...map[string]string) map[string]string {
 }
 
 // owned reports whether tags carry OwnerTag with the cluster's name.
-func (d *differ) owned(tags map[string]string) bool { return tags[OwnerTag] == d.s.Name }
+func (d *differ) owned(tags map[string]string) bool { return ops.Owned(tags, d.s.Name) }
 
 // unowned records that a change to resource needs AllowUnowned, unless it is
 // allowed; it returns whether the change may go ahead.

@@ -13,6 +13,7 @@ import (
 	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
 
 	"github.com/fargatekit/fargatekit/eksfargate/access"
+	"github.com/fargatekit/fargatekit/internal/ops"
 	"github.com/fargatekit/fargatekit/plan"
 )
 
@@ -146,7 +147,7 @@ func (d *differ) cluster() {
 	want := d.clusterWant()
 	id := d.clusterChangeID()
 	cl := d.snap.Cluster
-	serial := "eks.cluster-update/" + d.s.Name
+	serial := ops.ClusterUpdateSerial(d.s.Name)
 	if cl == nil {
 		deps := append([]string{"ec2.vpc/" + d.s.Name}, d.subnetIDs...)
 		deps = append(deps, d.clusterRoleIDs...)

@@ -10,6 +10,7 @@ import (
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 
 	"github.com/fargatekit/fargatekit/iamtrust"
+	"github.com/fargatekit/fargatekit/internal/ops"
 	"github.com/fargatekit/fargatekit/plan"
 )
 
@@ -221,7 +222,7 @@ func (d *differ) outOfBand(path, name, arn string, spec RoleSpec, owned bool, po
 			continue
 		}
 		d.add(step{Change: plan.Change{
-			ID:   "iam.role-policy/" + name + "/" + p[strings.LastIndexByte(p, '/')+1:],
+			ID:   ops.RolePolicyID(name, p),
 			Kind: KindRolePolicy, Resource: name + " ← " + p, Action: plan.Delete, Destructive: true, Blocked: blocked,
 			Summary: "detach " + p + ", attached out of band", Before: attachmentView{Role: name, PolicyARN: p},
 			Requirement: reqOutOfBand,
@@ -231,7 +232,7 @@ func (d *differ) outOfBand(path, name, arn string, spec RoleSpec, owned bool, po
 	}
 	for _, pn := range live.InlinePolicyNames {
 		d.add(step{Change: plan.Change{
-			ID:   "iam.role-inline-policy/" + name + "/" + pn,
+			ID:   ops.InlinePolicyID(name, pn),
 			Kind: KindRoleInlinePolicy, Resource: name + "/" + pn, Action: plan.Delete, Destructive: true, Blocked: blocked,
 			Summary: "delete inline policy " + pn + ", put out of band", Before: pn, Requirement: reqOutOfBand,
 		}, run: func(ctx context.Context, x *executor, rep plan.Reporter) error {
@@ -243,7 +244,7 @@ func (d *differ) outOfBand(path, name, arn string, spec RoleSpec, owned bool, po
 // attach plans attaching a managed policy to a role.
 func (d *differ) attach(role, policyARN, req string, afterCreate, present bool) string {
 	ch := plan.Change{
-		ID:   "iam.role-policy/" + role + "/" + policyARN[strings.LastIndexByte(policyARN, '/')+1:],
+		ID:   ops.RolePolicyID(role, policyARN),
 		Kind: KindRolePolicy, Resource: role + " ← " + policyARN, Requirement: req,
 		After: attachmentView{Role: role, PolicyARN: policyARN},
 	}

@@ -70,7 +70,7 @@ func TestDiffIgnoresIAMRewriting(t *testing.T) {
 	if c := got["iam.role/eksClusterRole"]; c.Action != plan.NoOp {
 		t.Errorf("rewritten cluster role trust: %s %s", c.Action, c.Summary)
 	}
-	if c := got["iam.role-policy/eksClusterRole/AmazonEKSClusterPolicy"]; c.Action != plan.NoOp {
+	if c := got["iam.role-policy/eksClusterRole/arn:aws:iam::aws:policy/AmazonEKSClusterPolicy"]; c.Action != plan.NoOp {
 		t.Errorf("attached policy: %s", c.Action)
 	}
 	// The pod execution role lacks the aws:SourceArn condition: real drift.
@@ -109,7 +109,7 @@ func TestDiffOrderAndDependencies(t *testing.T) {
 		reason  string
 	}{
 		{"eks.cluster/eks-test", "iam.role/eksClusterRole", true, "the cluster needs its role"},
-		{"eks.cluster/eks-test", "iam.role-policy/eksClusterRole/AmazonEKSClusterPolicy", true, "and the role's policy"},
+		{"eks.cluster/eks-test", "iam.role-policy/eksClusterRole/arn:aws:iam::aws:policy/AmazonEKSClusterPolicy", true, "and the role's policy"},
 		{"eks.cluster/eks-test", "ec2.subnet/eks-test/public-1", true, "and its subnets"},
 		{"eks.cluster/eks-test", "ec2.nat-gateway/eks-test/nat-0", false, "but not the NAT gateway, which can take minutes"},
 		{"eks.fargate-profile/eks-test/init-fargate", "eks.cluster/eks-test", true, "profiles need the cluster"},

@@ -1,8 +1,14 @@
 // Package eksfargate builds and keeps converged an Amazon EKS cluster that
 // runs only on Fargate: the network, the two IAM roles, the control plane,
 // the Fargate profiles and the managed addons (the AWS side), and, through
-// the planners it merges, CoreDNS on Fargate, aws-auth and access entries,
-// and IRSA (the cluster side).
+// the planners it merges, the cluster side: CoreDNS on Fargate (package
+// eksfargate/coredns), aws-auth and access entries (eksfargate/access) and
+// IRSA (irsa). Its Spec is the whole cluster; each of those packages has a
+// small input of its own that the Spec embeds (Spec.CoreDNS, Spec.Access,
+// Spec.IRSA) or builds (CoreDNSTarget, AccessTarget). Tokens and
+// kubeconfigs are package eksfargate/kubeauth. Every read goes through
+// eksfargate/observe and every IAM and EKS write shared with the other
+// planners through internal/ops.
 //
 // # Flow
 //
@@ -118,7 +124,7 @@
 // resources of this package: ec2.vpc/<cluster>, ec2.internet-gateway/<cluster>,
 // ec2.subnet/<cluster>/{public,private}-<i>, ec2.elastic-ip/<cluster>/eip-<i>,
 // ec2.nat-gateway/<cluster>/nat-<i>, ec2.route-table/<cluster>/{public,private-<i>},
-// iam.role/<name>, iam.role-policy/<role>/<policy>, eks.cluster/<cluster> (create
+// iam.role/<name>, iam.role-policy/<role>/<policy ARN>, eks.cluster/<cluster> (create
 // or wait) and eks.cluster/<cluster>/{version,endpoint,logging,authentication-mode,encryption,deletion-protection,tags}
 // (updates), eks.fargate-profile/<cluster>/<spec name> (and
 // …/<live name>#delete for leftovers), eks.addon/<cluster>/<addon>, and the
@@ -132,9 +138,9 @@
 // # Out of scope
 //
 // EC2 node groups, Karpenter and EKS Auto Mode; IPv6 clusters; VPC
-// endpoints, flow logs and NACLs; changing the subnets of an existing
-// cluster; deleting Fargate profiles or addons that the spec no longer
-// lists (only replacements and leftovers of this spec are deleted); tag
-// drift other than missing tags; and the DNS attributes of a VPC that
-// fargatekit did not create.
+// endpoints, flow logs and NACLs; tag drift of internet and NAT gateways,
+// Elastic IPs and route tables; and the DNS attributes of a VPC that
+// fargatekit did not create. Profiles, add-ons, IRSA roles and the OIDC
+// provider that the spec no longer names are pruned only when they carry
+// OwnerTag, and only with Options.AllowDestructive.
 package eksfargate

@@ -337,7 +337,7 @@ func TestDrift(t *testing.T) {
 					PolicyArn: aws.String("arn:aws:iam::aws:policy/AmazonEKSFargatePodExecutionRolePolicy")}); err != nil {
 					t.Fatal(err)
 				}
-			}, "iam.role-policy/AmazonEKSFargatePodExecutionRole/AmazonEKSFargatePodExecutionRolePolicy", plan.Create},
+			}, "iam.role-policy/AmazonEKSFargatePodExecutionRole/arn:aws:iam::aws:policy/AmazonEKSFargatePodExecutionRolePolicy", plan.Create},
 		{"logging turned off", "control-plane logging disabled in the console",
 			func(t *testing.T, ctx context.Context, cfg aws.Config, s *Spec) {
 				if _, err := eks.NewFromConfig(cfg).UpdateClusterConfig(ctx, &eks.UpdateClusterConfigInput{Name: aws.String(s.Name), Logging: loggingRequest(nil)}); err != nil {
@@ -919,7 +919,7 @@ func TestOutOfBandRolePermissions(t *testing.T) {
 		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`)}); err != nil {
 		t.Fatal(err)
 	}
-	wantIDs := []string{"iam.role-inline-policy/eksClusterRole/everything", "iam.role-policy/AmazonEKSFargatePodExecutionRole/AdministratorAccess"}
+	wantIDs := []string{"iam.role-inline-policy/eksClusterRole/everything", "iam.role-policy/AmazonEKSFargatePodExecutionRole/arn:aws:iam::aws:policy/AdministratorAccess"}
 	pendingIDs := func(p *plan.Plan) (ids []string, blocked int) {
 		for _, c := range p.Pending() {
 			ids = append(ids, c.ID)

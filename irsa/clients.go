@@ -9,6 +9,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/fargatekit/fargatekit/eksfargate/observe"
+	"github.com/fargatekit/fargatekit/internal/awsretry"
 	"github.com/fargatekit/fargatekit/internal/ops"
 )
 
@@ -25,9 +26,11 @@ type Clients struct {
 }
 
 // NewClients returns Clients for an AWS configuration and a Kubernetes
-// client. Configure throttling in cfg (the fargatekit CLI uses the SDK's
-// adaptive retry mode).
+// client. Unless cfg has a Retryer of its own, the clients retry with
+// fargatekit's one retry policy (the SDK's adaptive mode with more attempts
+// and a capped backoff), as eksfargate.NewClients and the audit's do.
 func NewClients(cfg aws.Config, kube kubernetes.Interface) Clients {
+	cfg = awsretry.Configure(cfg)
 	return Clients{IAM: iam.NewFromConfig(cfg), EKS: eks.NewFromConfig(cfg), Kube: kube}
 }
 

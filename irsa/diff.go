@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/fargatekit/fargatekit/iamtrust"
+	"github.com/fargatekit/fargatekit/internal/ops"
 	"github.com/fargatekit/fargatekit/plan"
 )
 
@@ -26,14 +27,14 @@ const (
 
 // Kinds of the changes of this package.
 const (
-	KindOIDCProvider     = "iam.oidc-provider"
-	KindRole             = "iam.role"
-	KindPolicyAttachment = "iam.role-policy-attachment"
-	KindInlinePolicy     = "iam.role-inline-policy"
+	KindOIDCProvider     = ops.KindOIDCProvider
+	KindRole             = ops.KindRole
+	KindPolicyAttachment = ops.KindRolePolicy
+	KindInlinePolicy     = ops.KindInlinePolicy
 	KindPolicy           = "iam.policy"
 	KindServiceAccount   = "k8s.serviceaccount"
 	KindRolloutRestart   = "k8s.rollout-restart"
-	KindAddon            = "eks.addon"
+	KindAddon            = ops.KindAddon
 )
 
 // Result is what Diff found: the changes that converge the live state on the
@@ -162,10 +163,10 @@ func (f *differ) deps(ids ...string) []string {
 }
 
 // IDs of the changes.
-func providerID(hostPath string) string    { return KindOIDCProvider + "/" + hostPath }
-func roleID(name string) string            { return KindRole + "/" + name }
-func attachmentID(role, arn string) string { return KindPolicyAttachment + "/" + role + "/" + arn }
-func inlineID(role, name string) string    { return KindInlinePolicy + "/" + role + "/" + name }
+func providerID(hostPath string) string    { return ops.OIDCProviderID(hostPath) }
+func roleID(name string) string            { return ops.RoleID(name) }
+func attachmentID(role, arn string) string { return ops.RolePolicyID(role, arn) }
+func inlineID(role, name string) string    { return ops.InlinePolicyID(role, name) }
 func policyID(name string) string          { return KindPolicy + "/" + name }
 func serviceAccountID(r ServiceAccountRef) string {
 	return KindServiceAccount + "/" + r.Namespace + "/" + r.Name

@@ -146,7 +146,7 @@ func TestDiffFromNothing(t *testing.T) {
 	want := []string{
 		"iam.oidc-provider/oidc.eks.ap-northeast-1.amazonaws.com/id/" + issuerID + " create",
 		"iam.role/eks-test-monitoring-prometheus create",
-		"iam.role-policy-attachment/eks-test-monitoring-prometheus/" + s3ReadOnly + " create",
+		"iam.role-policy/eks-test-monitoring-prometheus/" + s3ReadOnly + " create",
 		"iam.role-inline-policy/eks-test-monitoring-prometheus/write create",
 		"k8s.serviceaccount/monitoring/prometheus create",
 		"k8s.rollout-restart/Deployment/monitoring/prometheus update",
@@ -164,7 +164,7 @@ func TestDiffFromNothing(t *testing.T) {
 	if d := cmp.Diff([]string{"iam.oidc-provider/oidc.eks.ap-northeast-1.amazonaws.com/id/" + issuerID}, deps[role]); d != "" {
 		t.Errorf("role deps (-want +got):\n%s", d)
 	}
-	wantSA := []string{role, "iam.role-policy-attachment/eks-test-monitoring-prometheus/" + s3ReadOnly, "iam.role-inline-policy/eks-test-monitoring-prometheus/write"}
+	wantSA := []string{role, "iam.role-policy/eks-test-monitoring-prometheus/" + s3ReadOnly, "iam.role-inline-policy/eks-test-monitoring-prometheus/write"}
 	if d := cmp.Diff(wantSA, deps["k8s.serviceaccount/monitoring/prometheus"]); d != "" {
 		t.Errorf("ServiceAccount deps (-want +got):\n%s", d)
 	}
@@ -284,7 +284,7 @@ func TestDiffOutOfBandPolicies(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		id := "iam.role-policy-attachment/eks-test-apps-api/arn:aws:iam::aws:policy/AdministratorAccess"
+		id := "iam.role-policy/eks-test-apps-api/arn:aws:iam::aws:policy/AdministratorAccess"
 		ch := change(t, res.Changes, id)
 		// Pending drift either way (a plan with it is not empty); only the
 		// opt-in lets apply run it.
@@ -570,7 +570,7 @@ func TestDiffVPCCNI(t *testing.T) {
 			t.Fatal(err)
 		}
 		pol := change(t, res.Changes, "iam.policy/eks-test-AmazonEKS_CNI_IPv6_Policy")
-		att := change(t, res.Changes, "iam.role-policy-attachment/eks-test-kube-system-aws-node/arn:aws:iam::111122223333:policy/eks-test-AmazonEKS_CNI_IPv6_Policy")
+		att := change(t, res.Changes, "iam.role-policy/eks-test-kube-system-aws-node/arn:aws:iam::111122223333:policy/eks-test-AmazonEKS_CNI_IPv6_Policy")
 		if pol.Action != plan.Create || !slices.Contains(att.DependsOn, pol.ID) {
 			t.Errorf("policy %s; attachment depends on %v", pol.Action, att.DependsOn)
 		}

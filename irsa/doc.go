@@ -90,7 +90,7 @@
 //	aws iam attach-role-policy --role-name eks-test-monitoring-prometheus \
 //	  --policy-arn arn:aws:iam::aws:policy/AmazonPrometheusRemoteWriteAccess
 //
-// Here: one change iam.role-policy-attachment/ROLE/ARN per policy
+// Here: one change iam.role-policy/ROLE/ARN (the ID every planner gives it) per policy
 // (AttachRolePolicy). Policies attached by someone else are reported, and
 // detached (DetachRolePolicy) only with DetachUnmanagedPolicies.
 //

@@ -508,7 +508,7 @@ func TestLiveVPCCNI(t *testing.T) {
 	want := []string{
 		"iam.oidc-provider/" + strings.TrimPrefix(e.cluster.IssuerURL, "https://") + " create",
 		"iam.role/eks-test-kube-system-aws-node create",
-		"iam.role-policy-attachment/eks-test-kube-system-aws-node/" + cniPolicy + " create",
+		"iam.role-policy/eks-test-kube-system-aws-node/" + cniPolicy + " create",
 		"eks.addon/eks-test/vpc-cni/service-account-role update",
 		"k8s.rollout-restart/DaemonSet/kube-system/aws-node update",
 	}

@@ -13,12 +13,13 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/fargatekit/fargatekit/audit"
+	"github.com/fargatekit/fargatekit/eksfargate"
 	"github.com/fargatekit/fargatekit/plan"
 )
 
 func newFixCmd() *cobra.Command {
 	var f auditFlags
-	var yes, allowGrants, allowDestructive bool
+	var yes, allowGrants, allowDestructive, allowUnowned bool
 	var output, reportFile string
 	var resources []string
 	cmd := &cobra.Command{
@@ -35,7 +36,9 @@ must be in the report's account. After --yes it audits the report's
 clusters again (or the target the flags name) to verify.
 
 Fixes that grant more than the spec or the documented requirement need
---allow-grants; fixes that delete or remove access need --allow-destructive.
+--allow-grants; fixes that delete or remove access need --allow-destructive;
+fixes that rewrite a role fargatekit does not manage (no fargatekit.io/cluster
+tag) need --allow-unowned.
 Fix works on one account at a time (at most one --role-arn).
 
 Exit codes: 0 nothing to fix, or every selected finding fixed; 1 a dry run
@@ -55,6 +58,7 @@ that failed.`,
 			opts := func(o *audit.Options) {
 				o.AllowGrants = allowGrants
 				o.AllowDestructive = allowDestructive
+				o.AllowUnowned = allowUnowned
 				o.ApplyProgress = func(ev plan.Event) {
 					if ev.State == "started" || ev.State == "done" || ev.State == "failed" {
 						stderrLine(cmd, false, "%s %s %s: %s (%s)", ev.Change.Action, ev.Change.Kind, ev.Change.Resource, ev.State, ev.Elapsed.Round(time.Millisecond))
@@ -169,6 +173,7 @@ that failed.`,
 	cmd.Flags().BoolVar(&yes, "yes", false, "apply the fixes (default: dry run)")
 	cmd.Flags().BoolVar(&allowGrants, "allow-grants", false, "allow fixes that grant more than the spec or the documented requirement")
 	cmd.Flags().BoolVar(&allowDestructive, "allow-destructive", false, "allow fixes that delete or remove access")
+	cmd.Flags().BoolVar(&allowUnowned, "allow-unowned", false, "allow fixes that rewrite roles fargatekit does not manage (no "+eksfargate.OwnerTag+" tag)")
 	cmd.Flags().StringArrayVar(&resources, "resource", nil, "fix only findings about this resource (repeatable)")
 	cmd.Flags().StringVar(&reportFile, "report", "", "fix the findings of this audit report (fargatekit audit -o json) instead of auditing first")
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json (fargatekit.io/fix/v1: the plan, what was not planned, whether it was applied, what is still open)")

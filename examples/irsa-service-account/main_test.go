@@ -63,7 +63,7 @@ func TestIRSAServiceAccount(t *testing.T) {
 	for _, id := range []string{
 		"iam.oidc-provider/" + iamtrust.IssuerHostPath(issuer),
 		"iam.role/" + roleName,
-		"iam.role-policy-attachment/" + roleName + "/arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess",
+		"iam.role-policy/" + roleName + "/arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess",
 		"k8s.serviceaccount/apps/report-reader",
 	} {
 		if !strings.Contains(stages[2], "done: "+id+"\n") {

@@ -31,3 +31,12 @@ func New(opts ...func(*retry.StandardOptions)) aws.Retryer {
 		o.StandardOptions = append(o.StandardOptions, opts...)
 	})
 }
+
+// Configure returns cfg with the retry policy as its Retryer, unless cfg
+// has a Retryer of its own (which the caller chose, and which wins).
+func Configure(cfg aws.Config) aws.Config {
+	if cfg.Retryer == nil {
+		cfg.Retryer = func() aws.Retryer { return New() }
+	}
+	return cfg
+}

@@ -45,3 +45,21 @@ func (e *OwnershipError) Error() string {
 
 // Unwrap returns the error that revealed the resource.
 func (e *OwnershipError) Unwrap() error { return e.Err }
+
+// Owned reports whether tags mark a resource as the cluster's (OwnerTag
+// with the cluster's name), the one test of ownership the planners and the
+// audit's fixes share.
+func Owned(tags map[string]string, cluster string) bool {
+	return cluster != "" && tags[OwnerTag] == cluster
+}
+
+// Managed reports whether tags mark a resource as fargatekit's for some
+// cluster (OwnerTag with any value).
+func Managed(tags map[string]string) bool { return tags[OwnerTag] != "" }
+
+// NotOwned is the reason a change waits for (plan.Change.Blocked) when it
+// would rewrite a resource fargatekit does not manage: such changes run
+// only with the caller's opt-in (AllowUnowned, --allow-unowned).
+func NotOwned(resource string) string {
+	return resource + " is not tagged " + OwnerTag + ", so fargatekit does not manage it: allow changes to unowned resources (AllowUnowned, --allow-unowned), or tag it " + OwnerTag + "=<cluster> to hand it over"
+}
