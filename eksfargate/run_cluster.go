@@ -12,7 +12,6 @@ import (
 
 	"github.com/fargatekit/fargatekit/eksfargate/access"
 	"github.com/fargatekit/fargatekit/eksfargate/observe"
-	"github.com/fargatekit/fargatekit/internal/ekswait"
 	"github.com/fargatekit/fargatekit/internal/ops"
 	"github.com/fargatekit/fargatekit/plan"
 )
@@ -143,12 +142,9 @@ func (x *executor) waitUpdate(ctx context.Context, u *ekstypes.Update, addon str
 	if addon != "" {
 		timeout = x.o.Timeouts.Addon
 	}
-	err := ekswait.Update(ctx, x.c.EKS, x.cluster, addon, id, ekswait.Options{
-		Poll: x.o.PollInterval, MaxPoll: x.o.MaxPollInterval, Timeout: timeout, Now: x.o.Now, Sleep: x.o.Sleep,
-		Report: func(state string, elapsed time.Duration) {
-			if report != nil {
-				report(state)
-			}
+	err := ops.WaitUpdate(ctx, x.c.EKS, x.cluster, addon, id, ops.WaitOptions{
+		Poll: x.o.PollInterval, MaxPoll: x.o.MaxPollInterval, Timeout: timeout, Now: x.o.Now, Sleep: x.o.Sleep, Report: report,
+		Log: func(state string, elapsed time.Duration) {
 			x.log.Info("wait", zap.String("resource", what), zap.String("state", state), zap.Duration("elapsed", elapsed))
 		},
 	})

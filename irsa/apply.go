@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/fargatekit/fargatekit/internal/ekswait"
 	"maps"
 	"slices"
 	"time"
@@ -358,29 +357,18 @@ func (x *executor) retryAddon(ctx context.Context, f func() error) error {
 			return err
 		}
 		x.o.Logger.Info("irsa: add-on call refused, retrying", zap.Int("attempt", attempt), zap.Error(err))
-		if err := sleep(ctx, x.o.PollInterval); err != nil {
+		if err := ops.Sleep(ctx, x.o.PollInterval); err != nil {
 			return err
 		}
-	}
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
 	}
 }
 
 // waitUpdate polls DescribeUpdate until the update is Successful, and stops
 // at once when it Failed or was Cancelled.
 func (x *executor) waitUpdate(ctx context.Context, name, id string, report plan.Reporter) error {
-	err := ekswait.Update(ctx, x.c.EKS, x.cluster.Name, name, id, ekswait.Options{
+	err := ops.WaitUpdate(ctx, x.c.EKS, x.cluster.Name, name, id, ops.WaitOptions{
 		Poll: x.o.PollInterval, MaxPoll: x.o.PollInterval,
-		Report: func(state string, _ time.Duration) { report("update " + state) },
+		Report: func(state string) { report("update " + state) },
 	})
 	if err != nil {
 		return fmt.Errorf("add-on %s: %w", name, err)

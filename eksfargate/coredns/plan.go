@@ -19,7 +19,6 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/fargatekit/fargatekit/eksfargate/observe"
-	"github.com/fargatekit/fargatekit/internal/ekswait"
 	"github.com/fargatekit/fargatekit/internal/ops"
 	"github.com/fargatekit/fargatekit/plan"
 )
@@ -226,11 +225,11 @@ func waitAddonActive(ctx context.Context, c Clients, cluster string) error {
 // waitUpdate polls an addon update until it succeeds; Failed and
 // Cancelled stop at once with EKS's error details.
 func waitUpdate(ctx context.Context, c Clients, cluster, id string, report plan.Reporter) error {
-	err := ekswait.Update(ctx, c.EKS, cluster, AddonName, id, ekswait.Options{
+	err := ops.WaitUpdate(ctx, c.EKS, cluster, AddonName, id, ops.WaitOptions{
 		Poll: c.PollInterval, MaxPoll: c.PollInterval, Timeout: 20 * time.Minute, Now: c.Now,
-		Report: func(state string, elapsed time.Duration) {
+		Report: func(state string) { report("addon update " + state) },
+		Log: func(state string, elapsed time.Duration) {
 			c.Logger.Info("coredns addon update", zap.String("update", id), zap.String("status", state), zap.Duration("elapsed", elapsed))
-			report("addon update " + state)
 		},
 	})
 	if err != nil {

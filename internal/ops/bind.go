@@ -10,7 +10,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eks"
 	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
 
-	"github.com/fargatekit/fargatekit/internal/ekswait"
 	"github.com/fargatekit/fargatekit/plan"
 )
 
@@ -155,14 +154,7 @@ func (e Env) Bind(c plan.Change) (plan.RunFunc, error) {
 		if u == nil || u.Id == nil {
 			return nil
 		}
-		return ekswait.Update(ctx, api, op.Cluster, addon, aws.ToString(u.Id), ekswait.Options{
-			Poll: poll, MaxPoll: poll, Timeout: timeout,
-			Report: func(state string, _ time.Duration) {
-				if report != nil {
-					report(state)
-				}
-			},
-		})
+		return WaitUpdate(ctx, api, op.Cluster, addon, aws.ToString(u.Id), WaitOptions{Poll: poll, MaxPoll: poll, Timeout: timeout, Report: report})
 	}
 	switch op.Name {
 	case OpUpdateTrust:

@@ -7,6 +7,11 @@
 // lost) and one ownership rule: nothing that exists without the ownership
 // tag of the cluster is adopted.
 //
+// Its waits are one loop, Poll: WaitUpdate (an EKS update, stopping at
+// once on Failed or Cancelled), WaitAddonActive and WaitAddonGone, and the
+// waits of eksfargate's resources, each reporting its states through the
+// change's plan.Reporter.
+//
 // It also turns changes described as data (plan.Op) back into runnable
 // changes: Binder binds an Op to clients when the change is applied, not
 // when it is planned, so that a report decoded from JSON can be fixed.

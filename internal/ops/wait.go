@@ -2,6 +2,7 @@ package ops
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -46,12 +47,17 @@ func (o WaitOptions) defaults() WaitOptions {
 		o.Now = time.Now
 	}
 	if o.Sleep == nil {
-		o.Sleep = sleep
+		o.Sleep = Sleep
 	}
 	return o
 }
 
-func sleep(ctx context.Context, d time.Duration) error {
+// Sleep pauses for d, or until ctx is done (then it returns ctx's error):
+// the default clock of every wait and retry of the write path.
+func Sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
@@ -162,5 +168,44 @@ func WaitAddonGone(ctx context.Context, api eks.DescribeAddonAPIClient, cluster,
 			return string(a.Status), false, fmt.Errorf("%s is %s: %s", what, a.Status, AddonHealth(a.Health))
 		}
 		return string(a.Status), false, nil
+	})
+}
+
+// ErrUpdateFailed is wrapped by the error of an EKS update that Failed or
+// was Cancelled.
+var ErrUpdateFailed = errors.New("the update did not succeed")
+
+// WaitUpdate waits, with Poll, for EKS update id of cluster (of the add-on
+// addon, when not empty: UpdateClusterConfig, UpdateClusterVersion,
+// UpdateAddon…) to be Successful; Failed and Cancelled stop the wait at once
+// with EKS's error details. A zero o.Timeout is 30 minutes.
+func WaitUpdate(ctx context.Context, api eks.DescribeUpdateAPIClient, cluster, addon, id string, o WaitOptions) error {
+	if o.Timeout <= 0 {
+		o.Timeout = 30 * time.Minute
+	}
+	return Poll(ctx, "update "+id, o, func(ctx context.Context) (string, bool, error) {
+		u, err := observe.Update(ctx, api, cluster, addon, id)
+		if err != nil {
+			return "", false, fmt.Errorf("describe update %s: %w", id, err)
+		}
+		if u == nil {
+			return "", false, fmt.Errorf("describe update %s: empty answer", id)
+		}
+		switch st := u.Status; st {
+		case ekstypes.UpdateStatusSuccessful:
+			return string(st), true, nil
+		case ekstypes.UpdateStatusFailed, ekstypes.UpdateStatusCancelled:
+			var msgs []string
+			for _, e := range u.Errors {
+				m := string(e.ErrorCode) + ": " + aws.ToString(e.ErrorMessage)
+				if len(e.ResourceIds) > 0 {
+					m += " " + strings.Join(e.ResourceIds, ", ")
+				}
+				msgs = append(msgs, m)
+			}
+			return string(st), false, fmt.Errorf("update %s (%s) is %s: %s: %w", id, u.Type, st, strings.Join(msgs, "; "), ErrUpdateFailed)
+		default:
+			return string(st), false, nil
+		}
 	})
 }

@@ -1,4 +1,4 @@
-package ekswait
+package ops
 
 import (
 	"context"
@@ -30,7 +30,7 @@ func (s *scripted) DescribeUpdate(_ context.Context, in *eks.DescribeUpdateInput
 	return &eks.DescribeUpdateOutput{Update: u}, nil
 }
 
-func TestUpdate(t *testing.T) {
+func TestWaitUpdate(t *testing.T) {
 	now := time.Unix(0, 0)
 	clock := func() time.Time { return now }
 	nap := func(_ context.Context, d time.Duration) error { now = now.Add(d); return nil }
@@ -48,15 +48,15 @@ func TestUpdate(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			api := &scripted{states: tc.states}
 			var reports []string
-			err := Update(context.Background(), api, "c", "coredns", "u-1", Options{Poll: time.Second, MaxPoll: 4 * time.Second, Timeout: tc.timeout, Now: clock, Sleep: nap,
-				Report: func(s string, _ time.Duration) { reports = append(reports, s) }})
+			err := WaitUpdate(context.Background(), api, "c", "coredns", "u-1", WaitOptions{Poll: time.Second, MaxPoll: 4 * time.Second, Timeout: tc.timeout, Now: clock, Sleep: nap,
+				Report: func(s string) { reports = append(reports, s) }})
 			switch {
 			case tc.err == "" && err != nil:
 				t.Fatalf("%s: %v", tc.why, err)
 			case tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)):
 				t.Fatalf("%s: err %v, want %q", tc.why, err, tc.err)
 			}
-			if tc.name == "fails at once" && !errors.Is(err, ErrFailed) {
+			if tc.name == "fails at once" && !errors.Is(err, ErrUpdateFailed) {
 				t.Errorf("a failed update does not wrap ErrFailed: %v", err)
 			}
 			if tc.calls > 0 && api.calls != tc.calls {
