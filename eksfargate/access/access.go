@@ -16,6 +16,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/fargatekit/fargatekit/eksfargate/kubeauth"
 	"github.com/fargatekit/fargatekit/eksfargate/observe"
 	"github.com/fargatekit/fargatekit/internal/ops"
 	"github.com/fargatekit/fargatekit/plan"
@@ -55,43 +56,27 @@ type Clients struct {
 }
 
 func (c Clients) kube(ctx context.Context) (kubernetes.Interface, error) {
-	return resolveKube(ctx, c.Kube, c.KubeFor, "access", "Clients")
+	return kubeauth.Client(ctx, c.Kube, c.KubeFor, "access", "access.Clients.Kube")
 }
 
-// resolveKube returns kube, or the client kubeFor builds when kube is nil;
-// what names the step in errors, and clients the struct to set.
-func resolveKube(ctx context.Context, kube kubernetes.Interface, kubeFor func(context.Context) (kubernetes.Interface, error), what, clients string) (kubernetes.Interface, error) {
-	if kube != nil {
-		return kube, nil
-	}
-	if kubeFor != nil {
-		k, err := kubeFor(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("%s: Kubernetes client: %w", what, err)
-		}
-		return k, nil
-	}
-	return nil, fmt.Errorf("%s: no Kubernetes client (%s.Kube)", what, clients)
-}
+// reservedUsernamePrefixes can't start an access entry's username.
+var reservedUsernamePrefixes = []string{"system:", "eks:", "aws:", "amazon:", "iam:"}
 
-// accessReservedUsernamePrefixes can't start an access entry's username.
-var accessReservedUsernamePrefixes = []string{"system:", "eks:", "aws:", "amazon:", "iam:"}
-
-// accessTargetMode is the authentication mode the cluster will have after
+// targetMode is the authentication mode the cluster will have after
 // apply: the spec's (default API), but never before the live one, because
 // the mode only moves forward.
-func accessTargetMode(spec Target, live string) string {
+func targetMode(spec Target, live string) string {
 	want := spec.Mode
 	if want == "" {
 		want = DefaultAuthenticationMode
 	}
-	if accessModeRank(live) > accessModeRank(want) {
+	if modeRank(live) > modeRank(want) {
 		return live
 	}
 	return want
 }
 
-func accessModeRank(m string) int {
+func modeRank(m string) int {
 	switch m {
 	case AuthModeConfigMap:
 		return 1
@@ -103,11 +88,11 @@ func accessModeRank(m string) int {
 	return 0
 }
 
-func accessUsesConfigMap(mode string) bool {
+func usesConfigMap(mode string) bool {
 	return mode == AuthModeConfigMap || mode == AuthModeAPIAndConfigMap
 }
 
-func accessUsesEntries(mode string) bool {
+func usesEntries(mode string) bool {
 	return mode == AuthModeAPI || mode == AuthModeAPIAndConfigMap
 }
 
@@ -124,7 +109,7 @@ func Validate(spec Target) []Problem {
 	if mode == "" {
 		mode = DefaultAuthenticationMode
 	}
-	entries := accessUsesEntries(mode)
+	entries := usesEntries(mode)
 	podRole := ""
 	if p, err := ParsePrincipalARN(spec.PodExecutionRoleARN); err == nil {
 		podRole = awsAuthKey(p.String())
@@ -151,7 +136,7 @@ func Validate(spec Target) []Problem {
 		if strings.HasPrefix(m.Username, "system:node:") {
 			add(path+".username", fmt.Sprintf("%q is a node identity; EKS maps node roles itself", m.Username), "remove the mapping or use another username")
 		} else if entries {
-			for _, pre := range accessReservedUsernamePrefixes {
+			for _, pre := range reservedUsernamePrefixes {
 				if strings.HasPrefix(m.Username, pre) {
 					add(path+".username", fmt.Sprintf("%q starts with %q, which access entry usernames can't", m.Username, pre), "use another username, or leave it empty for the one EKS derives")
 				}
@@ -167,7 +152,7 @@ func Validate(spec Target) []Problem {
 					add(gpath, "mapping "+m.ARN+" to "+GroupSystemMasters+" makes it a cluster admin, which needs the explicit opt-in", "set allowClusterAdmin: true on the mapping, or map to a narrower group")
 				}
 			case strings.HasPrefix(g, "system:") && entries:
-				add(gpath, fmt.Sprintf("%q: access entries can't carry groups starting with system: (only %s is translated, to %s)", g, GroupSystemMasters, accessPolicyName(ClusterAdminAccessPolicy)),
+				add(gpath, fmt.Sprintf("%q: access entries can't carry groups starting with system: (only %s is translated, to %s)", g, GroupSystemMasters, policyName(ClusterAdminAccessPolicy)),
 					"bind a group of your own, or use an access policy")
 			}
 		}
@@ -177,7 +162,7 @@ func Validate(spec Target) []Problem {
 		polSeen := map[string]bool{}
 		for j, ap := range m.AccessPolicies {
 			ppath := fmt.Sprintf("%s.accessPolicies[%d]", path, j)
-			if !accessIsPolicyARN(ap.PolicyARN) {
+			if !isPolicyARN(ap.PolicyARN) {
 				add(ppath+".policyARN", fmt.Sprintf("%q is not an EKS access policy ARN", ap.PolicyARN), "use arn:aws:eks::aws:cluster-access-policy/<name>")
 				continue
 			}
@@ -185,8 +170,8 @@ func Validate(spec Target) []Problem {
 				add(ppath+".policyARN", ap.PolicyARN+" is listed twice", "merge the two, with the namespaces of both")
 			}
 			polSeen[ap.PolicyARN] = true
-			if accessPolicyName(ap.PolicyARN) == accessPolicyName(ClusterAdminAccessPolicy) && !m.AllowClusterAdmin {
-				add(ppath+".policyARN", accessPolicyName(ap.PolicyARN)+" makes "+m.ARN+" a cluster admin, which needs the explicit opt-in", "set allowClusterAdmin: true on the mapping, or use a narrower policy")
+			if policyName(ap.PolicyARN) == policyName(ClusterAdminAccessPolicy) && !m.AllowClusterAdmin {
+				add(ppath+".policyARN", policyName(ap.PolicyARN)+" makes "+m.ARN+" a cluster admin, which needs the explicit opt-in", "set allowClusterAdmin: true on the mapping, or use a narrower policy")
 			}
 			for k, ns := range ap.Namespaces {
 				if ns == "" {
@@ -198,23 +183,23 @@ func Validate(spec Target) []Problem {
 	return probs
 }
 
-func accessIsPolicyARN(s string) bool {
+func isPolicyARN(s string) bool {
 	parts := strings.SplitN(s, ":", 6)
 	return len(parts) == 6 && parts[0] == "arn" && parts[2] == "eks" && parts[4] == "aws" &&
 		strings.HasPrefix(parts[5], "cluster-access-policy/") && len(parts[5]) > len("cluster-access-policy/")
 }
 
-// accessPolicyName is the name part of an access policy ARN.
-func accessPolicyName(arn string) string {
+// policyName is the name part of an access policy ARN.
+func policyName(arn string) string {
 	if i := strings.LastIndexByte(arn, '/'); i >= 0 {
 		return arn[i+1:]
 	}
 	return arn
 }
 
-// accessAdminPolicyARN is the cluster-admin policy in the partition of arn.
-func accessAdminPolicyARN(partition string) string {
-	return "arn:" + partition + ":eks::aws:cluster-access-policy/" + accessPolicyName(ClusterAdminAccessPolicy)
+// adminPolicyARN is the cluster-admin policy in the partition of arn.
+func adminPolicyARN(partition string) string {
+	return "arn:" + partition + ":eks::aws:cluster-access-policy/" + policyName(ClusterAdminAccessPolicy)
 }
 
 // EntryState is an access entry as fargatekit plans it, and as plans
@@ -256,10 +241,10 @@ func Plan(ctx context.Context, c Clients, spec Target, liveAuthMode string) ([]p
 	if log == nil {
 		log = zap.NewNop()
 	}
-	target := accessTargetMode(spec, liveAuthMode)
+	target := targetMode(spec, liveAuthMode)
 	var changes []plan.Change
 	var live *corev1.ConfigMap
-	if accessUsesConfigMap(target) || spec.Access.MigrateToAccessEntries {
+	if usesConfigMap(target) || spec.Access.MigrateToAccessEntries {
 		if c.Kube == nil && c.KubeFor == nil {
 			return nil, errors.New("access: aws-auth needs a Kubernetes client (Clients.Kube)")
 		}
@@ -278,18 +263,18 @@ func Plan(ctx context.Context, c Clients, spec Target, liveAuthMode string) ([]p
 			}
 		}
 	}
-	if accessUsesConfigMap(target) {
+	if usesConfigMap(target) {
 		ch, err := planAWSAuthChange(spec, live, c.kube, log)
 		if err != nil {
 			return nil, err
 		}
 		changes = append(changes, ch)
 	}
-	if accessUsesEntries(target) {
+	if usesEntries(target) {
 		if c.EKS == nil {
 			return nil, errors.New("access: access entries need an EKS client (Clients.EKS)")
 		}
-		desired, err := accessDesiredEntries(spec, live)
+		desired, err := desiredEntries(spec, live)
 		if err != nil {
 			return nil, err
 		}
@@ -302,9 +287,9 @@ func Plan(ctx context.Context, c Clients, spec Target, liveAuthMode string) ([]p
 	return changes, nil
 }
 
-// accessClusterChangeIDs are the IDs of the changes that create the
+// clusterChangeIDs are the IDs of the changes that create the
 // cluster and move its authentication mode; access changes wait for them.
-func accessClusterChangeIDs(spec Target) []string {
+func clusterChangeIDs(spec Target) []string {
 	return []string{"eks.cluster/" + spec.Cluster, "eks.cluster/" + spec.Cluster + "/authentication-mode"}
 }
 
@@ -318,7 +303,7 @@ func planAWSAuthChange(spec Target, live *corev1.ConfigMap, kubeFor func(context
 		Kind:        "k8s.configmap",
 		Resource:    AWSAuthNamespace + "/" + AWSAuthName,
 		Requirement: "IAM principals reach a CONFIG_MAP-mode cluster through aws-auth; entries fargatekit does not own, above all the Fargate pod execution role's (" + FargateNodeUsername + "), are kept",
-		DependsOn:   accessClusterChangeIDs(spec),
+		DependsOn:   clusterChangeIDs(spec),
 	}
 	edit := AWSAuthEdit{Upsert: spec.Access.Mappings}
 	var data map[string]string
@@ -402,15 +387,15 @@ func planAWSAuthChange(spec Target, live *corev1.ConfigMap, kubeFor func(context
 	return ch, nil
 }
 
-// accessDesiredEntries is the spec's mappings as access entries, plus (when
+// desiredEntries is the spec's mappings as access entries, plus (when
 // migrating) every aws-auth mapping the spec does not name.
-func accessDesiredEntries(spec Target, live *corev1.ConfigMap) ([]EntryState, error) {
+func desiredEntries(spec Target, live *corev1.ConfigMap) ([]EntryState, error) {
 	var out []EntryState
 	named := map[string]bool{}
 	for i, m := range spec.Access.Mappings {
 		p, _ := ParsePrincipalARN(m.ARN) // validated
 		e := EntryState{PrincipalARN: m.ARN, Type: EntryStandard, Username: m.AWSAuthUsername(), Source: fmt.Sprintf("spec.access.mappings[%d]", i)}
-		e.KubernetesGroups, e.AccessPolicies = accessSplitGroups(m.Groups, m.AccessPolicies, p.Partition)
+		e.KubernetesGroups, e.AccessPolicies = splitGroups(m.Groups, m.AccessPolicies, p.Partition)
 		out = append(out, e)
 		named[awsAuthKey(m.ARN)] = true
 	}
@@ -455,7 +440,7 @@ func accessDesiredEntries(spec Target, live *corev1.ConfigMap) ([]EntryState, er
 			out = append(out, EntryState{PrincipalARN: r.RoleARN, Type: typ, Source: src})
 			continue
 		}
-		e, err := accessMigrated(r.RoleARN, r.Username, r.Groups, p.Partition, src)
+		e, err := migrated(r.RoleARN, r.Username, r.Groups, p.Partition, src)
 		if err != nil {
 			probs = append(probs, err)
 			continue
@@ -469,7 +454,7 @@ func accessDesiredEntries(spec Target, live *corev1.ConfigMap) ([]EntryState, er
 		}
 		named[awsAuthKey(u.UserARN)] = true
 		p, _ := ParsePrincipalARN(u.UserARN)
-		e, err := accessMigrated(u.UserARN, u.Username, u.Groups, p.Partition, src)
+		e, err := migrated(u.UserARN, u.Username, u.Groups, p.Partition, src)
 		if err != nil {
 			probs = append(probs, err)
 			continue
@@ -485,13 +470,13 @@ func accessDesiredEntries(spec Target, live *corev1.ConfigMap) ([]EntryState, er
 	return out, nil
 }
 
-// accessMigrated turns one aws-auth mapping into an access entry, refusing
+// migrated turns one aws-auth mapping into an access entry, refusing
 // what access entries can't carry rather than dropping it.
-func accessMigrated(arn, username string, groups []string, partition, src string) (EntryState, error) {
+func migrated(arn, username string, groups []string, partition, src string) (EntryState, error) {
 	if strings.Contains(username, "{{EC2PrivateDNSName}}") || strings.HasPrefix(username, "system:node:") {
 		return EntryState{}, fmt.Errorf("access: migrate %s (%s): node username %q can't be migrated to a STANDARD access entry", src, arn, username)
 	}
-	for _, pre := range accessReservedUsernamePrefixes {
+	for _, pre := range reservedUsernamePrefixes {
 		if strings.HasPrefix(username, pre) {
 			return EntryState{}, fmt.Errorf("access: migrate %s (%s): username %q can't start an access entry's username (%s); map the principal in spec.access.mappings with another username", src, arn, username, pre)
 		}
@@ -502,24 +487,24 @@ func accessMigrated(arn, username string, groups []string, partition, src string
 		}
 	}
 	e := EntryState{PrincipalARN: arn, Type: EntryStandard, Username: username, Source: src}
-	e.KubernetesGroups, e.AccessPolicies = accessSplitGroups(groups, nil, partition)
+	e.KubernetesGroups, e.AccessPolicies = splitGroups(groups, nil, partition)
 	if e.Username == "" {
 		e.Username = Mapping{ARN: arn}.AWSAuthUsername()
 	}
 	return e, nil
 }
 
-// accessSplitGroups turns system:masters into the cluster-admin access
+// splitGroups turns system:masters into the cluster-admin access
 // policy (access entries can't carry system: groups) and sorts both lists.
-func accessSplitGroups(groups []string, policies []Policy, partition string) ([]string, []Policy) {
+func splitGroups(groups []string, policies []Policy, partition string) ([]string, []Policy) {
 	var gs []string
 	ps := append([]Policy(nil), policies...)
 	for _, g := range groups {
 		if g == GroupSystemMasters {
-			admin := accessAdminPolicyARN(partition)
+			admin := adminPolicyARN(partition)
 			has := false
 			for _, p := range ps {
-				if accessPolicyName(p.PolicyARN) == accessPolicyName(admin) {
+				if policyName(p.PolicyARN) == policyName(admin) {
 					has = true
 				}
 			}
@@ -531,17 +516,17 @@ func accessSplitGroups(groups []string, policies []Policy, partition string) ([]
 		gs = append(gs, g)
 	}
 	sort.Strings(gs)
-	gs = accessDedupe(gs)
+	gs = dedupe(gs)
 	for i := range ps {
 		ns := append([]string(nil), ps[i].Namespaces...)
 		sort.Strings(ns)
-		ps[i].Namespaces = accessDedupe(ns)
+		ps[i].Namespaces = dedupe(ns)
 	}
 	sort.Slice(ps, func(i, j int) bool { return ps[i].PolicyARN < ps[j].PolicyARN })
 	return gs, ps
 }
 
-func accessDedupe(s []string) []string {
+func dedupe(s []string) []string {
 	if len(s) == 0 {
 		return nil
 	}
@@ -554,10 +539,10 @@ func accessDedupe(s []string) []string {
 	return out
 }
 
-// accessLiveEntry reads an access entry and its policies (observe.AccessEntry,
+// liveEntry reads an access entry and its policies (observe.AccessEntry,
 // which lists the policies of STANDARD entries only: EKS refuses the list
 // for the other types); nil when absent.
-func accessLiveEntry(ctx context.Context, c EntryClient, cluster, arn string) (*EntryState, error) {
+func liveEntry(ctx context.Context, c EntryClient, cluster, arn string) (*EntryState, error) {
 	e, policies, err := observe.AccessEntry(ctx, c, cluster, arn)
 	switch {
 	case err != nil && e != nil:
@@ -575,9 +560,9 @@ func accessLiveEntry(ctx context.Context, c EntryClient, cluster, arn string) (*
 		Username:     aws.ToString(e.Username),
 		Owned:        e.Tags[ops.OwnerTag] == cluster,
 	}
-	st.KubernetesGroups = accessDedupe(append([]string(nil), e.KubernetesGroups...))
+	st.KubernetesGroups = dedupe(append([]string(nil), e.KubernetesGroups...))
 	sort.Strings(st.KubernetesGroups)
-	st.KubernetesGroups = accessDedupe(st.KubernetesGroups)
+	st.KubernetesGroups = dedupe(st.KubernetesGroups)
 	for _, ap := range policies {
 		p := Policy{PolicyARN: aws.ToString(ap.PolicyArn)}
 		if ap.AccessScope != nil && ap.AccessScope.Type == ekstypes.AccessScopeTypeNamespace {
@@ -590,8 +575,8 @@ func accessLiveEntry(ctx context.Context, c EntryClient, cluster, arn string) (*
 	return st, nil
 }
 
-// accessListARNs lists the principal ARNs of the cluster's access entries.
-func accessListARNs(ctx context.Context, c EntryClient, cluster string) ([]string, error) {
+// listARNs lists the principal ARNs of the cluster's access entries.
+func listARNs(ctx context.Context, c EntryClient, cluster string) ([]string, error) {
 	arns, err := observe.AccessEntryPrincipals(ctx, c, cluster)
 	if err != nil {
 		return nil, fmt.Errorf("list access entries: %w", err)
@@ -599,17 +584,17 @@ func accessListARNs(ctx context.Context, c EntryClient, cluster string) ([]strin
 	return arns, nil
 }
 
-// accessEntryKey matches access entries: EKS matches on the principal, so
+// entryKey matches access entries: EKS matches on the principal, so
 // ARNs compare exactly except for case.
-func accessEntryKey(arn string) string { return strings.ToLower(arn) }
+func entryKey(arn string) string { return strings.ToLower(arn) }
 
 // planAccessEntries diffs desired against the cluster's access entries.
 func planAccessEntries(ctx context.Context, c EntryClient, log *zap.Logger, spec Target, desired []EntryState, liveMode, target string) ([]plan.Change, error) {
 	cluster := spec.Cluster
 	live := map[string]*EntryState{}
-	canList := accessUsesEntries(liveMode)
+	canList := usesEntries(liveMode)
 	if canList {
-		arns, err := accessListARNs(ctx, c, cluster)
+		arns, err := listARNs(ctx, c, cluster)
 		if err != nil {
 			return nil, fmt.Errorf("access: %w", err)
 		}
@@ -625,7 +610,7 @@ func planAccessEntries(ctx context.Context, c EntryClient, log *zap.Logger, spec
 				defer wg.Done()
 				sem <- struct{}{}
 				defer func() { <-sem }()
-				st, err := accessLiveEntry(ctx, c, cluster, arn)
+				st, err := liveEntry(ctx, c, cluster, arn)
 				mu.Lock()
 				defer mu.Unlock()
 				if err != nil {
@@ -633,7 +618,7 @@ func planAccessEntries(ctx context.Context, c EntryClient, log *zap.Logger, spec
 					return
 				}
 				if st != nil {
-					live[accessEntryKey(arn)] = st
+					live[entryKey(arn)] = st
 				}
 			}()
 		}
@@ -642,12 +627,12 @@ func planAccessEntries(ctx context.Context, c EntryClient, log *zap.Logger, spec
 			return nil, fmt.Errorf("access: %w", errors.Join(errs...))
 		}
 	}
-	deps := accessClusterChangeIDs(spec)
+	deps := clusterChangeIDs(spec)
 	var changes []plan.Change
 	wanted := map[string]bool{}
 	for _, d := range desired {
 		d := d
-		wanted[accessEntryKey(d.PrincipalARN)] = true
+		wanted[entryKey(d.PrincipalARN)] = true
 		ch := plan.Change{
 			ID:          "eks.access-entry/" + d.PrincipalARN,
 			Kind:        "eks.access-entry",
@@ -656,7 +641,7 @@ func planAccessEntries(ctx context.Context, c EntryClient, log *zap.Logger, spec
 			DependsOn:   deps,
 			After:       d,
 		}
-		l := live[accessEntryKey(d.PrincipalARN)]
+		l := live[entryKey(d.PrincipalARN)]
 		switch {
 		case l == nil:
 			ch.Action = plan.Create
@@ -670,7 +655,7 @@ func planAccessEntries(ctx context.Context, c EntryClient, log *zap.Logger, spec
 			ch.Before = l
 			d.Owned = l.Owned
 			ch.After = d
-			diff := accessEntryDiff(*l, d)
+			diff := entryDiff(*l, d)
 			if len(diff) == 0 {
 				ch.Action = plan.NoOp
 			} else {
@@ -682,7 +667,7 @@ func planAccessEntries(ctx context.Context, c EntryClient, log *zap.Logger, spec
 			}
 		}
 		ch.Run = func(ctx context.Context, report plan.Reporter) error {
-			return accessEnsureEntry(ctx, c, log, cluster, d, report)
+			return ensureEntry(ctx, c, log, cluster, d, report)
 		}
 		changes = append(changes, ch)
 	}
@@ -715,10 +700,10 @@ func planAccessEntries(ctx context.Context, c EntryClient, log *zap.Logger, spec
 	return changes, nil
 }
 
-// accessEntryDiff lists what differs between a live entry and the desired
+// entryDiff lists what differs between a live entry and the desired
 // one. Policies the entry has and the spec does not name are removed only
 // from entries fargatekit owns.
-func accessEntryDiff(l, d EntryState) []string {
+func entryDiff(l, d EntryState) []string {
 	if d.Type != EntryStandard {
 		return nil // EKS sets the username and groups of node entries
 	}
@@ -739,32 +724,32 @@ func accessEntryDiff(l, d EntryState) []string {
 		old, ok := lp[p.PolicyARN]
 		switch {
 		case !ok:
-			out = append(out, "associate "+accessPolicyName(p.PolicyARN)+accessScopeText(p))
+			out = append(out, "associate "+policyName(p.PolicyARN)+scopeText(p))
 		case strings.Join(old.Namespaces, ",") != strings.Join(p.Namespaces, ","):
-			out = append(out, "rescope "+accessPolicyName(p.PolicyARN)+accessScopeText(p))
+			out = append(out, "rescope "+policyName(p.PolicyARN)+scopeText(p))
 		}
 	}
 	if l.Owned {
 		for _, p := range l.AccessPolicies {
 			if !dp[p.PolicyARN] {
-				out = append(out, "disassociate "+accessPolicyName(p.PolicyARN))
+				out = append(out, "disassociate "+policyName(p.PolicyARN))
 			}
 		}
 	}
 	return out
 }
 
-func accessScopeText(p Policy) string {
+func scopeText(p Policy) string {
 	if len(p.Namespaces) == 0 {
 		return " (cluster)"
 	}
 	return " (namespaces " + strings.Join(p.Namespaces, ", ") + ")"
 }
 
-// accessEnsureEntry converges one access entry: it reads the entry again
+// ensureEntry converges one access entry: it reads the entry again
 // (the plan may be old), creates or updates it, and associates the policies.
-func accessEnsureEntry(ctx context.Context, c EntryClient, log *zap.Logger, cluster string, d EntryState, report plan.Reporter) error {
-	l, err := accessLiveEntry(ctx, c, cluster, d.PrincipalARN)
+func ensureEntry(ctx context.Context, c EntryClient, log *zap.Logger, cluster string, d EntryState, report plan.Reporter) error {
+	l, err := liveEntry(ctx, c, cluster, d.PrincipalARN)
 	if err != nil {
 		return err
 	}
@@ -786,7 +771,7 @@ func accessEnsureEntry(ctx context.Context, c EntryClient, log *zap.Logger, clus
 		case err != nil:
 			return err
 		case exists: // created in the meantime: converge it
-			if l, err = accessLiveEntry(ctx, c, cluster, d.PrincipalARN); err != nil {
+			if l, err = liveEntry(ctx, c, cluster, d.PrincipalARN); err != nil {
 				return err
 			}
 			if l == nil {
@@ -821,9 +806,9 @@ func accessEnsureEntry(ctx context.Context, c EntryClient, log *zap.Logger, clus
 			continue
 		}
 		if err := ops.AccessPolicyAssociate(ctx, c, cluster, d.PrincipalARN, p.PolicyARN, p.Namespaces); err != nil {
-			return fmt.Errorf("associate %s with %s: %w", accessPolicyName(p.PolicyARN), d.PrincipalARN, err)
+			return fmt.Errorf("associate %s with %s: %w", policyName(p.PolicyARN), d.PrincipalARN, err)
 		}
-		report("associated " + accessPolicyName(p.PolicyARN))
+		report("associated " + policyName(p.PolicyARN))
 	}
 	if l.Owned {
 		for _, p := range l.AccessPolicies {
@@ -831,9 +816,9 @@ func accessEnsureEntry(ctx context.Context, c EntryClient, log *zap.Logger, clus
 				continue
 			}
 			if err := ops.AccessPolicyDisassociate(ctx, c, cluster, d.PrincipalARN, p.PolicyARN); err != nil {
-				return fmt.Errorf("disassociate %s from %s: %w", accessPolicyName(p.PolicyARN), d.PrincipalARN, err)
+				return fmt.Errorf("disassociate %s from %s: %w", policyName(p.PolicyARN), d.PrincipalARN, err)
 			}
-			report("disassociated " + accessPolicyName(p.PolicyARN))
+			report("disassociated " + policyName(p.PolicyARN))
 		}
 	} else {
 		for _, p := range l.AccessPolicies {

@@ -19,6 +19,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/yaml"
 
+	"github.com/fargatekit/fargatekit/eksfargate/kubeauth"
 	"github.com/fargatekit/fargatekit/eksfargate/observe"
 	"github.com/fargatekit/fargatekit/internal/ops"
 )
@@ -105,17 +106,7 @@ func (c *Clients) defaults() {
 
 // kube returns c.Kube, or the client c.KubeFor builds when Kube is nil.
 func (c *Clients) kube(ctx context.Context) (kubernetes.Interface, error) {
-	if c.Kube != nil {
-		return c.Kube, nil
-	}
-	if c.KubeFor != nil {
-		k, err := c.KubeFor(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("coredns: Kubernetes client: %w", err)
-		}
-		return k, nil
-	}
-	return nil, errors.New("coredns: no Kubernetes client (coredns.Clients.Kube)")
+	return kubeauth.Client(ctx, c.Kube, c.KubeFor, "coredns", "coredns.Clients.Kube")
 }
 
 // Mode is how CoreDNS is installed.

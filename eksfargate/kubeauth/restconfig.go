@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eks"
 	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
 	"golang.org/x/oauth2"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/transport"
 
@@ -213,4 +214,22 @@ func (s *CachedTokenSource) ResetTokenOlderThan(t time.Time) {
 
 func restcfgOAuth(t Token) *oauth2.Token {
 	return &oauth2.Token{AccessToken: t.Value, TokenType: "Bearer", Expiry: t.Expiration}
+}
+
+// Client returns kube, or, when kube is nil, the client build makes (for a
+// cluster whose endpoint exists only once earlier changes ran). what names
+// the caller in errors ("access", "coredns"), and field the option to set
+// ("access.Clients.Kube").
+func Client(ctx context.Context, kube kubernetes.Interface, build func(context.Context) (kubernetes.Interface, error), what, field string) (kubernetes.Interface, error) {
+	if kube != nil {
+		return kube, nil
+	}
+	if build != nil {
+		k, err := build(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("%s: Kubernetes client: %w", what, err)
+		}
+		return k, nil
+	}
+	return nil, fmt.Errorf("%s: no Kubernetes client (%s)", what, field)
 }
