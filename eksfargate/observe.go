@@ -60,6 +60,9 @@ type Snapshot struct {
 	// (ListAddons, then DescribeAddon for each), by name: candidates for
 	// pruning, deleted only when they carry OwnerTag.
 	OtherAddons map[string]*ekstypes.Addon
+	// AddonsListed is true when ListAddons answered, so that Addons and
+	// OtherAddons together are every add-on of the cluster.
+	AddonsListed bool
 	// AddonDefaultVersions maps an addon to the version
 	// DescribeAddonVersions marks default for AddonVersionsFor; read for
 	// addons to be created without a version in the spec.
@@ -715,6 +718,9 @@ func (ob *observer) otherAddons(ctx context.Context) error {
 	if err != nil {
 		return readErr("eks ListAddons "+ob.s.Name, err)
 	}
+	ob.mu.Lock()
+	ob.snap.AddonsListed = true
+	ob.mu.Unlock()
 	var names []string
 	for _, n := range all {
 		if !inSpec[n] {

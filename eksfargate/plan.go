@@ -163,7 +163,16 @@ func (d *differ) planClusterSide(ctx context.Context, x *executor, p *plan.Plan)
 		})
 		return nil
 	}
-	side, irsaChanges, notes, err := x.clusterSideChanges(ctx, cl, d.account, d.partition)
+	// The coredns add-on was read with the others: CoreDNS's plan does not
+	// read it again.
+	var observed *coredns.ObservedAddon
+	if a, ok := d.snap.Addons[coredns.AddonName]; ok || d.snap.AddonsListed {
+		if !ok {
+			a = d.snap.OtherAddons[coredns.AddonName]
+		}
+		observed = &coredns.ObservedAddon{Addon: a}
+	}
+	side, irsaChanges, notes, err := x.clusterSideChanges(ctx, cl, d.account, d.partition, observed)
 	if err != nil {
 		return err
 	}
@@ -216,7 +225,7 @@ func (d *differ) addIRSADeps(p *plan.Plan, ids []string) {
 // clusterSideChanges plans the cluster side of an ACTIVE cluster: CoreDNS
 // and access (the other planners of this package) and IRSA (package irsa).
 // What can't be planned with the clients at hand comes back as NoOp notes.
-func (x *executor) clusterSideChanges(ctx context.Context, cl *ekstypes.Cluster, account, partition string) (side, irsaChanges, notes []plan.Change, err error) {
+func (x *executor) clusterSideChanges(ctx context.Context, cl *ekstypes.Cluster, account, partition string, coreDNSAddon *coredns.ObservedAddon) (side, irsaChanges, notes []plan.Change, err error) {
 	s := x.spec
 	kube, err := x.kubeFor(ctx, cl)
 	if err != nil {
@@ -259,7 +268,9 @@ func (x *executor) clusterSideChanges(ctx context.Context, cl *ekstypes.Cluster,
 	if kube == nil {
 		note("CoreDNS", "no Kubernetes client")
 	} else {
-		cs, err := coredns.Plan(ctx, coredns.Clients{EKS: x.c.EKS, Kube: kube, Logger: x.log, PollInterval: x.o.PollInterval, Now: x.o.Now}, s.CoreDNSTarget())
+		t := s.CoreDNSTarget()
+		t.Observed = coreDNSAddon
+		cs, err := coredns.Plan(ctx, coredns.Clients{EKS: x.c.EKS, Kube: kube, Logger: x.log, PollInterval: x.o.PollInterval, Now: x.o.Now}, t)
 		if err != nil {
 			return nil, nil, nil, fmt.Errorf("eksfargate: CoreDNS: %w", err)
 		}
@@ -317,7 +328,7 @@ func (x *executor) applyDeferred(ctx context.Context, report plan.Reporter, irsa
 	if parts := strings.SplitN(aws.ToString(cl.Arn), ":", 3); len(parts) == 3 {
 		partition = parts[1]
 	}
-	side, irsaChanges, notes, err := x.clusterSideChanges(ctx, cl, account, partition)
+	side, irsaChanges, notes, err := x.clusterSideChanges(ctx, cl, account, partition, nil)
 	if err != nil {
 		return err
 	}

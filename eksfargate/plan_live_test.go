@@ -253,6 +253,17 @@ func TestWalkthroughWithClusterSide(t *testing.T) {
 	a.Proxy.ResetCounts()
 	p2 := fkPlan(t, s, opts...)
 	t.Logf("no-op plan with the cluster side: %d AWS calls: %v", a.Proxy.Total(), a.Proxy.Counts())
+	// Each thing is read once: the coredns add-on is read with the other
+	// add-ons (not again by CoreDNS's plan), and the access policies only
+	// of STANDARD entries (not of the pod execution role's FARGATE_LINUX
+	// one). It was 33 calls before the observation layer.
+	counts := a.Proxy.Counts()
+	if got := counts["eks"]["DescribeAddon"]; got != len(s.Addons) {
+		t.Errorf("DescribeAddon %d times for %d add-ons: an add-on is read twice", got, len(s.Addons))
+	}
+	if got := a.Proxy.Total(); got > 31 {
+		t.Errorf("no-op plan with the cluster side: %d AWS calls, budget 31", got)
+	}
 	if !p2.Empty() {
 		t.Fatalf("second plan:\n%s", p2.Text())
 	}

@@ -259,8 +259,14 @@ func SelectingProfile(t Target, podLabels map[string]string) string {
 func Observe(ctx context.Context, c Clients, t Target) (*Status, error) {
 	c.defaults()
 	st := &Status{Mode: ModeAbsent}
-	if c.EKS != nil {
-		a, err := observe.Addon(ctx, c.EKS, t.Cluster, AddonName)
+	if c.EKS != nil || t.Observed != nil {
+		var a *ekstypes.Addon
+		var err error
+		if t.Observed != nil {
+			a = t.Observed.Addon
+		} else {
+			a, err = observe.Addon(ctx, c.EKS, t.Cluster, AddonName)
+		}
 		var nf *ekstypes.ResourceNotFoundException
 		switch {
 		case errors.As(err, &nf):

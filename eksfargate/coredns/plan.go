@@ -95,8 +95,10 @@ func Plan(ctx context.Context, c Clients, t Target) ([]plan.Change, error) {
 		ch.Action = plan.Update
 		ch.Summary = strings.Join(why, "; ")
 	}
+	fresh := t
+	fresh.Observed = nil // apply time observes again, the add-on included
 	ch.Run = func(ctx context.Context, report plan.Reporter) error {
-		return run(ctx, c, t, report)
+		return run(ctx, c, fresh, report)
 	}
 	return []plan.Change{ch}, nil
 }

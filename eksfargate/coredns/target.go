@@ -1,6 +1,9 @@
 package coredns
 
-import "github.com/fargatekit/fargatekit/internal/wildcard"
+import (
+	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
+	"github.com/fargatekit/fargatekit/internal/wildcard"
+)
 
 // Spec says whether and how CoreDNS is moved onto Fargate. It is the
 // coreDNS section of a cluster spec (eksfargate.Spec.CoreDNS).
@@ -30,6 +33,17 @@ type Target struct {
 	// Addon is the coredns addon of the cluster spec; nil when the spec
 	// does not manage it.
 	Addon *Addon
+	// Observed, when set, is the coredns add-on as the caller read it in
+	// the same observation (Observed.Addon nil: there is none), so that
+	// Observe does not read it a second time.
+	Observed *ObservedAddon
+}
+
+// ObservedAddon is the coredns add-on as the caller read it.
+type ObservedAddon struct {
+	// Addon is DescribeAddon's answer; nil when the cluster has no coredns
+	// add-on.
+	Addon *ekstypes.Addon
 }
 
 // Profile is a Fargate profile as far as CoreDNS is concerned: its name

@@ -58,6 +58,7 @@ func WaitReady(ctx context.Context, c Clients, t Target, timeout time.Duration, 
 	if report == nil {
 		report = func(string) {}
 	}
+	t.Observed = nil // a wait observes anew each time
 	kube, err := c.kube(ctx)
 	if err != nil {
 		return err
