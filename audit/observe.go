@@ -1088,44 +1088,26 @@ func managedFromDetail(d *iamtypes.ManagedPolicyDetail) *ManagedPolicy {
 // readRolePoliciesOneByOne reads a role's attached and inline policies and
 // boundary with per-role calls (the fallback of the bulk read).
 func (ob *observer) readRolePoliciesOneByOne(ctx context.Context, api IAMAPI, r *Role, fail func(string, error)) {
-	var attached []AttachedPolicy
-	var aps []iamtypes.AttachedPolicy
-	if err := ob.call(ctx, func() (err error) { aps, err = observe.AttachedRolePolicies(ctx, api, r.Name); return err }); err != nil {
+	var live *observe.RoleWithPolicies
+	err := ob.call(ctx, func() (err error) {
+		live, err = observe.RolePolicies(ctx, api, r.Name, func(string) bool { return true })
+		return err
+	})
+	if err != nil {
 		fail(r.ARN, err)
 		return
 	}
-	for _, ap := range aps {
+	var attached []AttachedPolicy
+	for _, ap := range live.Attached {
 		attached = append(attached, AttachedPolicy{Name: aws.ToString(ap.PolicyName), ARN: aws.ToString(ap.PolicyArn)})
 	}
-	var names []string
-	if err := ob.call(ctx, func() (err error) { names, err = observe.InlinePolicyNames(ctx, api, r.Name); return err }); err != nil {
-		fail(r.ARN, err)
-		return
-	}
 	var inline []*InlinePolicy
-	for _, name := range names {
-		var doc string
-		err := ob.call(ctx, func() (err error) {
-			doc, err = observe.InlinePolicy(ctx, api, r.Name, name)
-			return err
-		})
-		if err != nil {
-			fail(r.ARN+" (inline policy "+name+")", err)
-			return
-		}
-		inline = append(inline, parseInline(name, doc))
-	}
-	var gr *iamtypes.Role
-	if err := ob.call(ctx, func() (err error) {
-		gr, err = observe.Role(ctx, api, r.Name)
-		return err
-	}); err != nil {
-		fail(r.ARN+" (permissions boundary)", err)
-		return
+	for _, name := range live.InlineNames {
+		inline = append(inline, parseInline(name, live.Inline[name]))
 	}
 	ob.mu.Lock()
 	r.AttachedPolicies, r.InlinePolicies, r.PoliciesRead = attached, inline, true
-	if gr != nil {
+	if gr := live.Role; gr != nil {
 		r.Tags = ops.TagMap(gr.Tags)
 		if gr.PermissionsBoundary != nil {
 			r.PermissionsBoundary = aws.ToString(gr.PermissionsBoundary.PermissionsBoundaryArn)

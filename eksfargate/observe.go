@@ -241,8 +241,6 @@ func observeSpec(ctx context.Context, o Options, s *Spec) (*Snapshot, error) {
 			continue
 		}
 		g.do(func(ctx context.Context) error { return ob.role(ctx, r) })
-		g.do(func(ctx context.Context) error { return ob.attachedPolicies(ctx, r) })
-		g.do(func(ctx context.Context) error { return ob.inlinePolicies(ctx, r) })
 	}
 	if 1+len(s.ClusterRole.ExtraManagedPolicyARNs) > defaultAttachedPoliciesQuota || 1+len(s.PodExecutionRole.ExtraManagedPolicyARNs) > defaultAttachedPoliciesQuota {
 		g.do(ob.attachedPoliciesQuota)
@@ -368,44 +366,31 @@ func (ob *observer) cluster(ctx context.Context) error {
 	return nil
 }
 
+// role reads a spec role with its policies (observe.RolePolicies, as irsa
+// and the audit read roles): its trust policy, and the managed and the
+// names of the inline policies, which out-of-band drift is judged on (a
+// spec's roles carry no inline policy, so every one is drift).
 func (ob *observer) role(ctx context.Context, r *RoleSnapshot) error {
-	role, err := observe.Role(ctx, ob.c.IAM, r.Name)
+	live, err := observe.RolePolicies(ctx, ob.c.IAM, r.Name, nil)
 	if awsNotFound(err) {
 		return nil
 	}
 	if err != nil {
-		return readErr("iam GetRole "+r.Name, err)
+		return readErr("iam role "+r.Name+" and its policies", err)
 	}
-	if role == nil {
+	if live.Role == nil {
 		return nil
 	}
 	ob.mu.Lock()
 	defer ob.mu.Unlock()
-	r.Role = role
-	if doc, err := iamtrust.ParseLive(aws.ToString(role.AssumeRolePolicyDocument)); err != nil {
+	r.Role = live.Role
+	if doc, err := iamtrust.ParseLive(aws.ToString(live.Role.AssumeRolePolicyDocument)); err != nil {
 		r.TrustError = err.Error()
 	} else {
 		r.Trust = doc
 	}
-	return nil
-}
-
-func (ob *observer) attachedPolicies(ctx context.Context, r *RoleSnapshot) error {
-	attached, err := observe.AttachedRolePolicies(ctx, ob.c.IAM, r.Name)
-	if awsNotFound(err) {
-		return nil
-	}
-	if err != nil {
-		return readErr("iam ListAttachedRolePolicies "+r.Name, err)
-	}
-	var arns []string
-	for _, a := range attached {
-		arns = append(arns, aws.ToString(a.PolicyArn))
-	}
-	sort.Strings(arns)
-	ob.mu.Lock()
-	r.AttachedPolicyARNs = arns
-	ob.mu.Unlock()
+	r.AttachedPolicyARNs = live.AttachedARNs()
+	r.InlinePolicyNames = live.InlineNames
 	return nil
 }
 
@@ -421,23 +406,6 @@ func (ob *observer) attachedPoliciesQuota(ctx context.Context) error {
 	}
 	ob.mu.Lock()
 	ob.snap.AttachedPoliciesQuota = int(summary["AttachedPoliciesPerRoleQuota"])
-	ob.mu.Unlock()
-	return nil
-}
-
-// inlinePolicies lists the names of a role's inline policies: a spec's
-// roles carry none, so every one is permission drift put on out of band.
-func (ob *observer) inlinePolicies(ctx context.Context, r *RoleSnapshot) error {
-	names, err := observe.InlinePolicyNames(ctx, ob.c.IAM, r.Name)
-	if awsNotFound(err) {
-		return nil
-	}
-	if err != nil {
-		return readErr("iam ListRolePolicies "+r.Name, err)
-	}
-	sort.Strings(names)
-	ob.mu.Lock()
-	r.InlinePolicyNames = names
 	ob.mu.Unlock()
 	return nil
 }

@@ -367,49 +367,25 @@ func observeRoles(ctx context.Context, api iam.ListRolesAPIClient, d *desired, s
 	return nil
 }
 
-// roleDetailsAPI are the per-role reads.
-type roleDetailsAPI interface {
-	iam.GetRoleAPIClient
-	iam.ListAttachedRolePoliciesAPIClient
-	iam.ListRolePoliciesAPIClient
-	observe.InlinePolicyAPI
-}
-
 // observeRoleDetails reads what ListRoles leaves out, for one role.
-func observeRoleDetails(ctx context.Context, api roleDetailsAPI, r *desiredRole, role *Role) error {
-	got, err := observe.Role(ctx, api, role.Name)
+func observeRoleDetails(ctx context.Context, api observe.RolePoliciesAPI, r *desiredRole, role *Role) error {
+	live, err := observe.RolePolicies(ctx, api, role.Name, func(policy string) bool {
+		_, declared := r.inline[policy]
+		return declared
+	})
 	if err != nil {
-		return fmt.Errorf("irsa: read role %s: %w", role.Name, err)
+		return fmt.Errorf("irsa: read role %s and its policies: %w", role.Name, err)
 	}
-	if got != nil {
+	if got := live.Role; got != nil {
 		role.Tags = iamTags(got.Tags)
 		if b := got.PermissionsBoundary; b != nil {
 			role.PermissionsBoundary = aws.ToString(b.PermissionsBoundaryArn)
 		}
 	}
-	attached, err := observe.AttachedRolePolicies(ctx, api, role.Name)
-	if err != nil {
-		return fmt.Errorf("irsa: list managed policies of role %s: %w", role.Name, err)
-	}
-	for _, p := range attached {
-		role.ManagedPolicyARNs = append(role.ManagedPolicyARNs, aws.ToString(p.PolicyArn))
-	}
-	slices.Sort(role.ManagedPolicyARNs)
-	inline, err := observe.InlinePolicyNames(ctx, api, role.Name)
-	if err != nil {
-		return fmt.Errorf("irsa: list inline policies of role %s: %w", role.Name, err)
-	}
-	role.InlinePolicyNames = append(role.InlinePolicyNames, inline...)
-	slices.Sort(role.InlinePolicyNames)
+	role.ManagedPolicyARNs = live.AttachedARNs()
+	role.InlinePolicyNames = live.InlineNames
 	role.InlinePolicies = map[string]string{}
-	for _, pn := range role.InlinePolicyNames {
-		if _, declared := r.inline[pn]; !declared {
-			continue
-		}
-		raw, err := observe.InlinePolicy(ctx, api, role.Name, pn)
-		if err != nil {
-			return fmt.Errorf("irsa: read inline policy %s of role %s: %w", pn, role.Name, err)
-		}
+	for pn, raw := range live.Inline {
 		doc, err := iamtrust.DecodeLive(raw)
 		if err != nil {
 			doc = raw

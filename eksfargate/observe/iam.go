@@ -2,6 +2,8 @@ package observe
 
 import (
 	"context"
+	"fmt"
+	"sort"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -199,4 +201,73 @@ type OIDCProviderAPI interface {
 // thumbprints and tags (iam:GetOpenIDConnectProvider).
 func OIDCProvider(ctx context.Context, api OIDCProviderAPI, arn string) (*iam.GetOpenIDConnectProviderOutput, error) {
 	return api.GetOpenIDConnectProvider(ctx, &iam.GetOpenIDConnectProviderInput{OpenIDConnectProviderArn: aws.String(arn)})
+}
+
+// RolePoliciesAPI reads a role and its policies.
+type RolePoliciesAPI interface {
+	iam.GetRoleAPIClient
+	iam.ListAttachedRolePoliciesAPIClient
+	iam.ListRolePoliciesAPIClient
+	InlinePolicyAPI
+}
+
+// RoleWithPolicies is a role with what decides what it can do, read one
+// way for every consumer: eksfargate's plan (out-of-band policies), irsa's
+// (declared inline policies) and the audit's per-role fallback (effective
+// permissions) can never read a role's permissions differently.
+type RoleWithPolicies struct {
+	// Role is GetRole's answer: trust policy (URL-encoded), path, tags and
+	// permissions boundary.
+	Role *iamtypes.Role
+	// Attached are the managed policies attached to the role, sorted by
+	// ARN.
+	Attached []iamtypes.AttachedPolicy
+	// InlineNames are the names of the role's inline policies, sorted.
+	InlineNames []string
+	// Inline are the documents, as IAM stores them (URL-encoded), of the
+	// inline policies the caller asked for, by name.
+	Inline map[string]string
+}
+
+// RolePolicies reads a role (iam:GetRole), its attached managed policies
+// (iam:ListAttachedRolePolicies), the names of its inline policies
+// (iam:ListRolePolicies) and the documents of those inline policies for
+// which inline returns true (iam:GetRolePolicy each; nil reads none). A
+// role that does not exist is the SDK's not-found error (IsNotFound).
+func RolePolicies(ctx context.Context, api RolePoliciesAPI, name string, inline func(policy string) bool) (*RoleWithPolicies, error) {
+	role, err := Role(ctx, api, name)
+	if err != nil {
+		return nil, err
+	}
+	out := &RoleWithPolicies{Role: role, Inline: map[string]string{}}
+	if out.Attached, err = AttachedRolePolicies(ctx, api, name); err != nil {
+		return nil, err
+	}
+	sort.Slice(out.Attached, func(i, j int) bool {
+		return aws.ToString(out.Attached[i].PolicyArn) < aws.ToString(out.Attached[j].PolicyArn)
+	})
+	if out.InlineNames, err = InlinePolicyNames(ctx, api, name); err != nil {
+		return nil, err
+	}
+	sort.Strings(out.InlineNames)
+	for _, p := range out.InlineNames {
+		if inline == nil || !inline(p) {
+			continue
+		}
+		doc, err := InlinePolicy(ctx, api, name, p)
+		if err != nil {
+			return nil, fmt.Errorf("inline policy %s: %w", p, err)
+		}
+		out.Inline[p] = doc
+	}
+	return out, nil
+}
+
+// AttachedARNs returns the ARNs of the attached policies, sorted.
+func (r *RoleWithPolicies) AttachedARNs() []string {
+	arns := make([]string, 0, len(r.Attached))
+	for _, a := range r.Attached {
+		arns = append(arns, aws.ToString(a.PolicyArn))
+	}
+	return arns
 }
