@@ -586,7 +586,7 @@ func TestLiveFaults(t *testing.T) {
 		remove := liveAWS.Proxy.AddFault(awsproxy.Fault{Service: "iam", Operation: "ListAttachedRolePolicies", Kind: awsproxy.ServerError})
 		defer remove()
 		p, err := irsa.Plan(e.ctx, e.clients, e.cluster, roles)
-		if err == nil || !strings.Contains(err.Error(), "list managed policies of role eks-test-live-faults-api") {
+		if err == nil || !strings.Contains(err.Error(), "role eks-test-live-faults-api") || !strings.Contains(err.Error(), "list managed policies") {
 			t.Fatalf("plan = %v, err = %v; want an error naming the read", p, err)
 		}
 	})

@@ -233,7 +233,9 @@ type RoleWithPolicies struct {
 // (iam:ListAttachedRolePolicies), the names of its inline policies
 // (iam:ListRolePolicies) and the documents of those inline policies for
 // which inline returns true (iam:GetRolePolicy each; nil reads none). A
-// role that does not exist is the SDK's not-found error (IsNotFound).
+// failed read is named in the error ("list managed policies: …"), which
+// wraps the SDK's: a role that does not exist is the SDK's not-found error
+// (IsNotFound).
 func RolePolicies(ctx context.Context, api RolePoliciesAPI, name string, inline func(policy string) bool) (*RoleWithPolicies, error) {
 	role, err := Role(ctx, api, name)
 	if err != nil {
@@ -241,13 +243,13 @@ func RolePolicies(ctx context.Context, api RolePoliciesAPI, name string, inline 
 	}
 	out := &RoleWithPolicies{Role: role, Inline: map[string]string{}}
 	if out.Attached, err = AttachedRolePolicies(ctx, api, name); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("list managed policies: %w", err)
 	}
 	sort.Slice(out.Attached, func(i, j int) bool {
 		return aws.ToString(out.Attached[i].PolicyArn) < aws.ToString(out.Attached[j].PolicyArn)
 	})
 	if out.InlineNames, err = InlinePolicyNames(ctx, api, name); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("list inline policies: %w", err)
 	}
 	sort.Strings(out.InlineNames)
 	for _, p := range out.InlineNames {
