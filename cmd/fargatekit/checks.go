@@ -76,7 +76,8 @@ func checksMarkdown(cs []*audit.Check) string {
 noted), the parts of the observed state it reads (when a part cannot be read, the
 check reports *incomplete* for what it could not see, never a pass), and the AWS
 documentation of the requirement. Checks marked **fix** carry changes that
-` + "`fargatekit fix`" + ` applies; **spec** checks run only when the audit is given a spec.
+` + "`fargatekit fix`" + ` applies (a fix that rewrites a role without the ` + "`fargatekit.io/cluster`" + ` tag
+only with ` + "`--allow-unowned`" + `); **spec** checks run only when the audit is given a spec.
 
 | ID | Severity | Title | |
 | --- | --- | --- | --- |
