@@ -1,9 +1,11 @@
 package coredns
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
+	"github.com/fargatekit/fargatekit/plan"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -92,5 +94,60 @@ func TestCoreDNSNotReadyErrorText(t *testing.T) {
 	want := `coredns: 0/2 pods Ready on Fargate after 0s; pod coredns-x Pending (scheduler "default-scheduler": no Fargate profile selected it when it was created) Unschedulable: no nodes; event: Warning FailedScheduling: no nodes available`
 	if d := cmp.Diff(want, e.Error()); d != "" {
 		t.Errorf("(-want +got):\n%s", d)
+	}
+}
+
+// TestDiff: the pure part of Plan, from a hand-built observation.
+func TestDiff(t *testing.T) {
+	tgt := Target{Cluster: "eks-test", Profiles: []Profile{{Name: "system", Selectors: []Selector{{Namespace: "kube-system"}}}}}
+	onFargate := []Pod{{Name: "coredns-1", OnFargate: true}, {Name: "coredns-2", OnFargate: true}}
+	off := false
+	for _, tc := range []struct {
+		why         string
+		t           Target
+		st          Status
+		wantAction  plan.Action
+		wantSummary string
+		wantErr     error
+	}{
+		{"the addon without computeType: update it", tgt,
+			Status{Mode: ModeAddon, SelectingProfile: "system", Replicas: 2, Pods: onFargate, Ready: 2},
+			plan.Update, `addon computeType is "", want "Fargate"`, nil},
+		{"the addon on Fargate: nothing to do", tgt,
+			Status{Mode: ModeAddon, AddonComputeType: "Fargate", SelectingProfile: "system", Replicas: 2, Pods: onFargate, Ready: 2},
+			plan.NoOp, "on Fargate (profile system)", nil},
+		{"self-managed, pinned to EC2", tgt,
+			Status{Mode: ModeSelfManaged, AnnotationPresent: true, ComputeTypeAnnotation: "ec2", SelectingProfile: "system", Replicas: 2},
+			plan.Update, "pod template has eks.amazonaws.com/compute-type: ec2", nil},
+		{"pods created before the profile", tgt,
+			Status{Mode: ModeSelfManaged, SelectingProfile: "system", RestartedAt: "x", Replicas: 1, Pods: []Pod{{Name: "coredns-old"}}},
+			plan.Update, "coredns-old", nil},
+		{"no profile selects CoreDNS", Target{Cluster: "eks-test"},
+			Status{Mode: ModeAddon}, "", "", ErrNoProfile},
+		{"CoreDNS absent", tgt,
+			Status{Mode: ModeAbsent, SelectingProfile: "system"}, plan.NoOp, "not installed", nil},
+		{"the spec leaves CoreDNS alone", Target{Cluster: "eks-test", Spec: Spec{OnFargate: &off}},
+			Status{Mode: ModeSelfManaged, AnnotationPresent: true}, "", "", nil},
+	} {
+		got, err := Diff(tc.t, &tc.st)
+		if tc.wantErr != nil {
+			if !errors.Is(err, tc.wantErr) {
+				t.Errorf("%s: err = %v, want %v", tc.why, err, tc.wantErr)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%s: %v", tc.why, err)
+			continue
+		}
+		if tc.wantAction == "" {
+			if len(got) != 0 {
+				t.Errorf("%s: changes %+v, want none", tc.why, got)
+			}
+			continue
+		}
+		if len(got) != 1 || got[0].Action != tc.wantAction || !strings.Contains(got[0].Summary, tc.wantSummary) || got[0].Run != nil {
+			t.Errorf("%s: changes %+v; want one %s change saying %q, without Run", tc.why, got, tc.wantAction, tc.wantSummary)
+		}
 	}
 }

@@ -50,6 +50,30 @@ func Plan(ctx context.Context, c Clients, t Target) ([]plan.Change, error) {
 	if err != nil {
 		return nil, err
 	}
+	changes, err := Diff(t, st)
+	if err != nil {
+		return nil, err
+	}
+	fresh := t
+	fresh.Observed = nil // apply time observes again, the add-on included
+	for i := range changes {
+		if changes[i].Action != plan.NoOp {
+			changes[i].Run = func(ctx context.Context, report plan.Reporter) error {
+				return run(ctx, c, fresh, report)
+			}
+		}
+	}
+	return changes, nil
+}
+
+// Diff is Plan's pure part: the change that moves CoreDNS, as observed
+// (st, from Observe), onto Fargate for t, without the function that
+// performs it (Plan binds that, and it observes again when it runs). It
+// reads nothing.
+func Diff(t Target, st *Status) ([]plan.Change, error) {
+	if t.Spec.OnFargate != nil && !*t.Spec.OnFargate {
+		return nil, nil
+	}
 	if st.SelectingProfile == "" {
 		lbls := st.TemplateLabels
 		if lbls == nil {
@@ -94,11 +118,6 @@ func Plan(ctx context.Context, c Clients, t Target) ([]plan.Change, error) {
 	} else {
 		ch.Action = plan.Update
 		ch.Summary = strings.Join(why, "; ")
-	}
-	fresh := t
-	fresh.Observed = nil // apply time observes again, the add-on included
-	ch.Run = func(ctx context.Context, report plan.Reporter) error {
-		return run(ctx, c, fresh, report)
 	}
 	return []plan.Change{ch}, nil
 }
