@@ -153,12 +153,6 @@ func reason(err error) string {
 	return err.Error()
 }
 
-// isNotFound reports an EKS ResourceNotFoundException.
-func isNotFound(err error) bool {
-	var nf *ekstypes.ResourceNotFoundException
-	return errors.As(err, &nf)
-}
-
 // identify sets the account and partition.
 func (ob *observer) identify(ctx context.Context, region string) error {
 	s := ob.s
@@ -281,25 +275,23 @@ func (ob *observer) readAuthorizationDetails(ctx context.Context) bool {
 // bulkPage keeps one page of the bulk read: each role with its trust, and
 // its policies and boundary raw until the role turns out to be wired.
 func (ob *observer) bulkPage(out *iam.GetAccountAuthorizationDetailsOutput, bulk *bulkRead, roles *[]*Role) {
-	{
-		for _, r := range out.RoleDetailList {
-			role := newRole(aws.ToString(r.RoleName), aws.ToString(r.Arn), aws.ToString(r.Path), aws.ToString(r.RoleId), aws.ToString(r.AssumeRolePolicyDocument))
-			br := &bulkRole{tags: ops.TagMap(r.Tags)}
-			for _, ap := range r.AttachedManagedPolicies {
-				br.attached = append(br.attached, AttachedPolicy{Name: aws.ToString(ap.PolicyName), ARN: aws.ToString(ap.PolicyArn)})
-			}
-			for _, ip := range r.RolePolicyList {
-				br.inline = append(br.inline, [2]string{aws.ToString(ip.PolicyName), aws.ToString(ip.PolicyDocument)})
-			}
-			if b := r.PermissionsBoundary; b != nil {
-				br.boundary = aws.ToString(b.PermissionsBoundaryArn)
-			}
-			bulk.roles[role.ARN] = br
-			*roles = append(*roles, role)
+	for _, r := range out.RoleDetailList {
+		role := newRole(aws.ToString(r.RoleName), aws.ToString(r.Arn), aws.ToString(r.Path), aws.ToString(r.RoleId), aws.ToString(r.AssumeRolePolicyDocument))
+		br := &bulkRole{tags: ops.TagMap(r.Tags)}
+		for _, ap := range r.AttachedManagedPolicies {
+			br.attached = append(br.attached, AttachedPolicy{Name: aws.ToString(ap.PolicyName), ARN: aws.ToString(ap.PolicyArn)})
 		}
-		for i := range out.Policies {
-			bulk.policies[aws.ToString(out.Policies[i].Arn)] = &out.Policies[i]
+		for _, ip := range r.RolePolicyList {
+			br.inline = append(br.inline, [2]string{aws.ToString(ip.PolicyName), aws.ToString(ip.PolicyDocument)})
 		}
+		if b := r.PermissionsBoundary; b != nil {
+			br.boundary = aws.ToString(b.PermissionsBoundaryArn)
+		}
+		bulk.roles[role.ARN] = br
+		*roles = append(*roles, role)
+	}
+	for i := range out.Policies {
+		bulk.policies[aws.ToString(out.Policies[i].Arn)] = &out.Policies[i]
 	}
 }
 
@@ -391,28 +383,26 @@ func (ob *observer) readClusterVersions(ctx context.Context, region string) {
 		return
 	}
 	var versions []ClusterVersion
-	{
-		for _, v := range all {
-			status := string(v.VersionStatus)
-			if status == "" {
-				// Older answers carry only the deprecated Status field.
-				switch v.Status {
-				case ekstypes.ClusterVersionStatusStandardSupport:
-					status = VersionStandardSupport
-				case ekstypes.ClusterVersionStatusExtendedSupport:
-					status = VersionExtendedSupport
-				case ekstypes.ClusterVersionStatusUnsupported:
-					status = VersionUnsupported
-				}
+	for _, v := range all {
+		status := string(v.VersionStatus)
+		if status == "" {
+			// Older answers carry only the deprecated Status field.
+			switch v.Status {
+			case ekstypes.ClusterVersionStatusStandardSupport:
+				status = VersionStandardSupport
+			case ekstypes.ClusterVersionStatusExtendedSupport:
+				status = VersionExtendedSupport
+			case ekstypes.ClusterVersionStatusUnsupported:
+				status = VersionUnsupported
 			}
-			versions = append(versions, ClusterVersion{
-				Version:              aws.ToString(v.ClusterVersion),
-				Status:               status,
-				Default:              v.DefaultVersion,
-				EndOfStandardSupport: v.EndOfStandardSupportDate,
-				EndOfExtendedSupport: v.EndOfExtendedSupportDate,
-			})
 		}
+		versions = append(versions, ClusterVersion{
+			Version:              aws.ToString(v.ClusterVersion),
+			Status:               status,
+			Default:              v.DefaultVersion,
+			EndOfStandardSupport: v.EndOfStandardSupportDate,
+			EndOfExtendedSupport: v.EndOfExtendedSupportDate,
+		})
 	}
 	sort.Slice(versions, func(i, j int) bool { return versions[i].Version < versions[j].Version })
 	ob.mu.Lock()
@@ -484,7 +474,7 @@ func (ob *observer) readCluster(ctx context.Context, ref ClusterRef, named bool)
 		if ctx.Err() != nil {
 			return
 		}
-		if isNotFound(err) {
+		if observe.IsNotFound(err) {
 			ob.mu.Lock()
 			ob.s.MissingClusters = append(ob.s.MissingClusters, ref)
 			ob.mu.Unlock()
@@ -608,7 +598,7 @@ func (ob *observer) readProfiles(ctx context.Context, c *Cluster) {
 				return err
 			})
 			if err != nil {
-				if isNotFound(err) { // deleted since the list
+				if observe.IsNotFound(err) { // deleted since the list
 					return
 				}
 				fail("fargateprofile/"+c.Name+"/"+name, err)
@@ -668,7 +658,7 @@ func (ob *observer) readAddons(ctx context.Context, c *Cluster) {
 				return err
 			})
 			if err != nil {
-				if isNotFound(err) {
+				if observe.IsNotFound(err) {
 					return
 				}
 				fail("addon/"+c.Name+"/"+name, err)
@@ -730,7 +720,7 @@ func (ob *observer) readAccessEntries(ctx context.Context, c *Cluster) {
 				return err
 			})
 			if err != nil {
-				if isNotFound(err) && ae == nil {
+				if observe.IsNotFound(err) && ae == nil {
 					return
 				}
 				res := principal
@@ -784,15 +774,13 @@ func (ob *observer) readPodIdentity(ctx context.Context, c *Cluster) {
 		return
 	}
 	var out []*PodIdentityAssociation
-	{
-		for _, a := range list {
-			out = append(out, &PodIdentityAssociation{
-				Namespace:      aws.ToString(a.Namespace),
-				ServiceAccount: aws.ToString(a.ServiceAccount),
-				AssociationARN: aws.ToString(a.AssociationArn),
-				AssociationID:  aws.ToString(a.AssociationId),
-			})
-		}
+	for _, a := range list {
+		out = append(out, &PodIdentityAssociation{
+			Namespace:      aws.ToString(a.Namespace),
+			ServiceAccount: aws.ToString(a.ServiceAccount),
+			AssociationARN: aws.ToString(a.AssociationArn),
+			AssociationID:  aws.ToString(a.AssociationId),
+		})
 	}
 	c.PodIdentityAssociations = out
 }
@@ -847,12 +835,10 @@ func (ob *observer) readNetwork(ctx context.Context, region string) {
 			fail("ec2:DescribeSubnets", err)
 			return
 		}
-		{
-			for _, sn := range subnets {
-				s := &Subnet{ID: aws.ToString(sn.SubnetId), VPCID: aws.ToString(sn.VpcId), AvailabilityZone: aws.ToString(sn.AvailabilityZone), CIDR: aws.ToString(sn.CidrBlock)}
-				net.Subnets[s.ID] = s
-				vpcs[s.VPCID] = true
-			}
+		for _, sn := range subnets {
+			s := &Subnet{ID: aws.ToString(sn.SubnetId), VPCID: aws.ToString(sn.VpcId), AvailabilityZone: aws.ToString(sn.AvailabilityZone), CIDR: aws.ToString(sn.CidrBlock)}
+			net.Subnets[s.ID] = s
+			vpcs[s.VPCID] = true
 		}
 	}
 	ob.mu.Lock()

@@ -238,31 +238,29 @@ func (x *executor) clusterSideChanges(ctx context.Context, cl *ekstypes.Cluster,
 	// IRSA. A spec without IRSA is planned too (the provider unmanaged, no
 	// roles), so that the roles and the provider it no longer names are
 	// pruned.
-	{
-		issuer := ""
-		if cl.Identity != nil && cl.Identity.Oidc != nil {
-			issuer = aws.ToString(cl.Identity.Oidc.Issuer)
+	issuer := ""
+	if cl.Identity != nil && cl.Identity.Oidc != nil {
+		issuer = aws.ToString(cl.Identity.Oidc.Issuer)
+	}
+	irsaOpts := x.irsaOptions()
+	if !s.wantsIRSA() {
+		irsaOpts = append(irsaOpts, func(o *irsa.Options) { o.OIDCProvider = false })
+	}
+	switch {
+	case issuer == "" && !s.wantsIRSA():
+		// Nothing to prune that could be found.
+	case kube == nil && len(s.IRSA.ServiceAccounts) > 0:
+		note("IRSA", "no Kubernetes client")
+	case issuer == "":
+		note("IRSA", "the cluster has no OIDC issuer yet")
+	default:
+		ip, err := irsa.Plan(ctx, irsa.Clients{IAM: x.c.IAM, EKS: x.c.EKS, Kube: kube},
+			irsa.Cluster{Name: s.Name, Region: s.Region, AccountID: account, Partition: partition, IssuerURL: issuer},
+			s.IRSA.ServiceAccounts, irsaOpts...)
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("eksfargate: IRSA: %w", err)
 		}
-		irsaOpts := x.irsaOptions()
-		if !s.wantsIRSA() {
-			irsaOpts = append(irsaOpts, func(o *irsa.Options) { o.OIDCProvider = false })
-		}
-		switch {
-		case issuer == "" && !s.wantsIRSA():
-			// Nothing to prune that could be found.
-		case kube == nil && len(s.IRSA.ServiceAccounts) > 0:
-			note("IRSA", "no Kubernetes client")
-		case issuer == "":
-			note("IRSA", "the cluster has no OIDC issuer yet")
-		default:
-			ip, err := irsa.Plan(ctx, irsa.Clients{IAM: x.c.IAM, EKS: x.c.EKS, Kube: kube},
-				irsa.Cluster{Name: s.Name, Region: s.Region, AccountID: account, Partition: partition, IssuerURL: issuer},
-				s.IRSA.ServiceAccounts, irsaOpts...)
-			if err != nil {
-				return nil, nil, nil, fmt.Errorf("eksfargate: IRSA: %w", err)
-			}
-			irsaChanges = ip.Changes
-		}
+		irsaChanges = ip.Changes
 	}
 	// CoreDNS.
 	if kube == nil {

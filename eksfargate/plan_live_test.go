@@ -972,3 +972,50 @@ func TestOutOfBandRolePermissions(t *testing.T) {
 		t.Errorf("inline policies left: %+v %v", out, err)
 	}
 }
+
+// TestObserveConcurrencyBound: Plan's observation keeps at most
+// Options.Concurrency AWS reads in flight, the Fargate profile reads
+// included (they used to start a second semaphore inside the first), with
+// every read slowed down so that the reads overlap.
+func TestObserveConcurrencyBound(t *testing.T) {
+	a := fkAWS(t)
+	s := fkWalkthrough(t, a)
+	fkApply(t, s, fkOptions(a)...)
+	remove := a.Proxy.AddFault(awsproxy.Fault{Kind: awsproxy.Latency, Latency: 40 * time.Millisecond})
+	defer remove()
+	for _, bound := range []int{1, 2, 3} {
+		a.Proxy.ResetCounts()
+		fkPlan(t, s, fkOptions(a, func(o *Options) { o.Concurrency = bound })...)
+		calls := a.Proxy.Calls()
+		if len(calls) < 10 {
+			t.Fatalf("concurrency %d: only %d calls recorded", bound, len(calls))
+		}
+		// The most requests the proxy was serving at any one time.
+		type edge struct {
+			at    time.Time
+			delta int
+		}
+		var edges []edge
+		for _, c := range calls {
+			edges = append(edges, edge{c.Time, +1}, edge{c.Time.Add(c.Duration), -1})
+		}
+		sort.Slice(edges, func(i, j int) bool {
+			if !edges[i].at.Equal(edges[j].at) {
+				return edges[i].at.Before(edges[j].at)
+			}
+			return edges[i].delta < edges[j].delta // an end before a start at the same instant
+		})
+		inFlight, most := 0, 0
+		for _, e := range edges {
+			inFlight += e.delta
+			most = max(most, inFlight)
+		}
+		t.Logf("concurrency %d: %d calls, at most %d in flight", bound, len(calls), most)
+		if most > bound {
+			t.Errorf("Options.Concurrency %d: %d AWS reads were in flight at once", bound, most)
+		}
+		if bound > 1 && most < 2 {
+			t.Errorf("Options.Concurrency %d: the reads never overlapped (at most %d in flight); the test proves nothing", bound, most)
+		}
+	}
+}

@@ -210,37 +210,11 @@ func updateAddon(ctx context.Context, c Clients, t Target, st *Status, report pl
 			return err
 		}
 	}
-	if err := waitAddonActive(ctx, c, t.Cluster); err != nil {
+	if err := ops.WaitAddonActive(ctx, c.EKS, t.Cluster, AddonName, ops.WaitOptions{Poll: c.PollInterval, MaxPoll: 4 * c.PollInterval, Timeout: 20 * time.Minute}); err != nil {
 		return fmt.Errorf("coredns: addon not ACTIVE: %w", err)
 	}
 	report("addon ACTIVE")
 	return nil
-}
-
-// waitAddonActive waits (ops.Poll) until the coredns addon is
-// ACTIVE, for at most 20 minutes of the real clock, polling every
-// PollInterval and backing off to 4 PollIntervals. CREATE_FAILED and
-// DEGRADED stop the wait at once, as the SDK's AddonActive waiter does.
-func waitAddonActive(ctx context.Context, c Clients, cluster string) error {
-	what := "addon " + AddonName
-	return ops.Poll(ctx, what, ops.WaitOptions{Poll: c.PollInterval, MaxPoll: 4 * c.PollInterval, Timeout: 20 * time.Minute},
-		func(ctx context.Context) (string, bool, error) {
-			a, err := observe.Addon(ctx, c.EKS, cluster, AddonName)
-			if err != nil {
-				return "", false, err
-			}
-			if a == nil {
-				return "", false, nil
-			}
-			switch st := a.Status; st {
-			case ekstypes.AddonStatusActive:
-				return string(st), true, nil
-			case ekstypes.AddonStatusCreateFailed, ekstypes.AddonStatusDegraded:
-				return string(st), false, fmt.Errorf("%s is %s: %s", what, st, ops.AddonHealth(a.Health))
-			default:
-				return string(st), false, nil
-			}
-		})
 }
 
 // waitUpdate polls an addon update until it succeeds; Failed and
